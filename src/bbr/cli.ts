@@ -1,0 +1,74 @@
+import { formatUsage, parseFlags } from "../common/flags.js";
+import { packageVersion } from "../common/version.js";
+import { formatConfigError } from "./config/loader.js";
+import { BbrServer } from "./server/bbr-server.js";
+import { BBR_FLAGS, optionsFromFlags } from "./server/options.js";
+
+const USAGE = `bbr: Body-Based Routing ext_proc server for LLM inference Gateways
+
+Usage: bbr [flags]
+
+Flags:
+${formatUsage(BBR_FLAGS)}
+`;
+
+/** Exit codes: 0 ok, 1 config or start-up error, 2 bad command line. */
+export const EXIT_OK = 0;
+export const EXIT_CONFIG = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * runCli starts the server from command-line arguments. It resolves with an exit code when the
+ * process should exit without serving; while serving it resolves only after a signal-driven
+ * drain.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const parsed = parseFlags(argv, BBR_FLAGS);
+  if (!parsed.ok) {
+    process.stderr.write(`bbr: ${parsed.error}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const { flags, positional } = parsed.value;
+  if (flags.get("help") === "true") {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (flags.get("version") === "true") {
+    process.stdout.write(`${packageVersion()}\n`);
+    return EXIT_OK;
+  }
+  if (positional.length > 0) {
+    process.stderr.write(`bbr: unexpected argument ${JSON.stringify(positional[0])}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  flags.delete("help");
+  flags.delete("version");
+  const options = optionsFromFlags(flags);
+  if (!options.ok) {
+    process.stderr.write(`bbr: ${options.error.join("\n")}\n`);
+    return EXIT_USAGE;
+  }
+  let server: BbrServer;
+  try {
+    const started = await BbrServer.start(options.value);
+    if (!started.ok) {
+      process.stderr.write(`bbr: invalid config\n${formatConfigError(started.error)}\n`);
+      return EXIT_CONFIG;
+    }
+    server = started.value;
+  } catch (e) {
+    process.stderr.write(`bbr: cannot start: ${(e as Error).message}\n`);
+    return EXIT_CONFIG;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      server.logger.info({ signal }, "signal received");
+      server.stop().then(
+        () => resolve(EXIT_OK),
+        () => resolve(EXIT_CONFIG),
+      );
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+}
