@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { Logger } from "../../common/logger.js";
 import { watchFile } from "../../common/file-watch.js";
 import { err, ok, type Result } from "../../common/result.js";
+import { zodIssues } from "../../common/zod-issues.js";
 import type { Plugin } from "../../framework/plugin.js";
 import {
   type ExtensionPoint,
@@ -83,18 +84,19 @@ export async function loadConfigText(
 ): Promise<Result<LoadedConfig, ConfigError>> {
   const fail = (issues: ConfigIssue[]) => err({ source, issues });
 
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     return fail(
-      doc.errors.map((e) => ({
-        path: "",
-        message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ""}: ${e.message.split("\n")[0]}`,
-      })),
+      doc.errors.map((e) => {
+        const reason = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+        const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+        return { path: "", message: `invalid YAML${where}: ${reason}` };
+      }),
     );
   }
   const parsed = bbrConfigSchema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) {
-    return fail(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+    return fail(zodIssues(parsed.error).map((i) => ({ path: formatPath(i.path), message: i.message })));
   }
   const document = parsed.data;
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { err, ok, type Result } from "../../../common/result.js";
 import { type ModelMapping, modelMapping } from "./adapters-store.js";
 
-const documentSchema = z.union([modelMapping, z.array(modelMapping)]);
+const mappingList = z.array(modelMapping);
 
 /**
  * readMappingFile reads LoRA-to-base mappings: YAML with one `{baseModel, adapters}` document
@@ -30,14 +30,16 @@ export function parseMappings(text: string, source: string): Result<ModelMapping
     if (doc.errors.length > 0) return err(`${source}: document ${i + 1}: ${doc.errors[0]!.message}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
-    const parsed = documentSchema.safeParse(value);
+    // Pick the schema by shape, so errors point at the field rather than at "no union member".
+    const parsed = Array.isArray(value) ? mappingList.safeParse(value) : modelMapping.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
       return err(`${source}: document ${i + 1}${where}: ${issue.message}`);
     }
-    if (Array.isArray(parsed.data)) mappings.push(...parsed.data);
-    else mappings.push(parsed.data);
+    const data: ModelMapping | ModelMapping[] = parsed.data;
+    if (Array.isArray(data)) mappings.push(...data);
+    else mappings.push(data);
   }
   return ok(mappings);
 }
