@@ -25,6 +25,7 @@ export class BbrMetrics {
   readonly activeStreams: Gauge;
   readonly configReloads: Counter<"result">;
   readonly deprecatedPluginUse: Counter<"plugin_type">;
+  readonly pluginFailures: Counter<"plugin_type" | "plugin_name" | "reason">;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -85,6 +86,12 @@ export class BbrMetrics {
       name: "bbr_deprecated_plugin_use_total",
       help: "Instances of deprecated plugin types created from config.",
       labelNames: ["plugin_type"],
+      registers,
+    });
+    this.pluginFailures = new Counter({
+      name: "bbr_plugin_failures_total",
+      help: "Plugin calls that failed (reason error or timeout), whatever the plugin's failure policy.",
+      labelNames: ["plugin_type", "plugin_name", "reason"],
       registers,
     });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });

@@ -301,16 +301,21 @@ plugins:
     });
   });
 
-  it("R5 a plain plugin error fails the stream with a gRPC error, not an HTTP answer", async () => {
+  // GIE ends the stream with gRPC Unknown, which Envoy turns into a bare 500 (or lets the
+  // request through with failure_mode_allow). We answer 500 ourselves, with an OpenAI-shaped
+  // body; a plugin may opt into failing open with failurePolicy: Ignore.
+  it("R5 a plain plugin error is answered 500 without leaking plugin internals", async () => {
     const bbr = await startBbr(`plugins:\n  - type: test-fail\n    parameters: {phase: response}\n`, { streaming: false });
     const stream = bbr.client.open();
     stream.send(requestHeaders(JSON_HEADERS)).send(requestBody("{}", true));
     await stream.waitFor(2);
     stream.send(responseHeaders({ ":status": "200" })).send(responseBody(`{"choices":[{"text":"some response"}]}`, true));
-    const end = await stream.end();
-    expect(end.code).toBe(13); // INTERNAL
-    expect(end.details).toContain("failed to execute plugin");
-    expect(stream.responses.map(summarize).filter((s) => s.kind === "immediate")).toEqual([]);
+    const got = (await stream.waitFor(4)).map(summarize);
+    expect(got[3]).toMatchObject({ kind: "immediate", status: 500, details: "bbr_plugin_failed" });
+    expect(JSON.parse((got[3] as { body: string }).body)).toEqual({
+      error: { message: "request processing failed", type: "server_error", code: "plugin_failed" },
+    });
+    expect((await stream.end()).code).toBe(0);
     await bbr.stop();
   });
 

@@ -6,6 +6,7 @@ import { watchFile } from "../../common/file-watch.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { zodIssues } from "../../common/zod-issues.js";
 import type { Plugin } from "../../framework/plugin.js";
+import { formatDeprecation, type StabilityPolicy, STABILITY_LEVELS, type Stability } from "../../framework/registry.js";
 import {
   type ExtensionPoint,
   extensionPointsOf,
@@ -13,7 +14,11 @@ import {
   RESPONSE_EXTENSION_POINTS,
 } from "../framework/extension-points.js";
 import type { BbrPluginHandle, BbrRegistry } from "../framework/plugin-handle.js";
+import { DEFAULT_PLUGIN_TIMEOUT_MS, type PluginPolicy } from "../chain.js";
 import type { BbrMetrics } from "../metrics.js";
+import type { ModelSelectorPipeline } from "../model-selector/pipeline.js";
+import { buildModelSelectors } from "./model-selectors.js";
+import { loadModules } from "./modules.js";
 import { type BbrConfigDocument, bbrConfigSchema } from "./schema.js";
 
 /** ConfigIssue is one problem in a config: where (a path like plugins[1].parameters.fieldName) and why. */
@@ -41,6 +46,15 @@ export interface LoadedConfig {
   readonly requestPlugins: readonly Plugin[];
   readonly responsePlugins: readonly Plugin[];
   readonly ownedHeaders: readonly string[];
+  /** policies holds each instance's timeout and failure policy. */
+  readonly policies: ReadonlyMap<Plugin, PluginPolicy>;
+  /** modelSelectors are the pipelines built from `modelSelectors` (also in requestPlugins when chained). */
+  readonly modelSelectors: readonly ModelSelectorPipeline[];
+  /** registry is the in-tree registry plus the types this config's modules added. */
+  readonly registry: BbrRegistry;
+  /** warnings are non-fatal findings: deprecated types, feature gates that enable nothing. */
+  readonly warnings: readonly string[];
+  readonly loadedAt: Date;
 }
 
 /** LoadContext is what building plugins needs from the process. */
@@ -94,15 +108,26 @@ export async function loadConfigText(
       }),
     );
   }
-  const parsed = bbrConfigSchema.safeParse(doc.toJS() ?? {});
+  const raw: unknown = doc.toJS() ?? {};
+  const parsed = bbrConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    return fail(zodIssues(parsed.error).map((i) => ({ path: formatPath(i.path), message: i.message })));
+    const schemaIssues = zodIssues(parsed.error).map((i) => ({ path: formatPath(i.path), message: i.message }));
+    // Report unknown and refused plugin types with the schema errors, so one run shows all.
+    return fail([...schemaIssues, ...(await typeIssuesOfInvalidDocument(raw, baseDir, context))]);
   }
   const document = parsed.data;
 
   const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
+  const registry = context.registry.clone();
+  for (const m of await loadModules(document.modules, baseDir, registry)) {
+    issues.push({ path: `modules[${m.index}]`, message: m.message });
+  }
+  const policy: StabilityPolicy = { featureGates: document.featureGates, minimumStability: document.minimumStability };
+  warnings.push(...unusedGateWarnings(document.featureGates, registry));
   const byName = new Map<string, Plugin>();
   const plugins: Plugin[] = [];
+  const policies = new Map<Plugin, PluginPolicy>();
   const handle: BbrPluginHandle = {
     logger: context.logger,
     metrics: context.metrics,
@@ -115,23 +140,96 @@ export async function loadConfigText(
       issues.push({ path: `plugins[${i}].name`, message: `duplicate plugin name "${name}"` });
       continue;
     }
-    const created = context.registry.create(spec.type, name, spec.parameters, handle);
+    const created = registry.create(spec.type, name, spec.parameters, handle, policy);
     if (!created.ok) {
       for (const e of created.error) issues.push({ path: formatPath([`plugins`, i, ...e.path]), message: e.message });
       continue;
     }
+    const deprecated = registry.get(spec.type)?.deprecated;
+    if (deprecated) {
+      const warning = `plugins[${i}]: ${formatDeprecation(spec.type, deprecated)}`;
+      warnings.push(warning);
+      context.metrics.deprecatedPluginUse.inc({ plugin_type: spec.type });
+      if (registry.firstDeprecatedUse(spec.type)) context.logger.warn({ plugin: name, type: spec.type }, warning);
+    }
     byName.set(name, created.value);
     plugins.push(created.value);
+    policies.set(created.value, { timeoutMs: spec.timeout ?? DEFAULT_PLUGIN_TIMEOUT_MS, failurePolicy: spec.failurePolicy });
   }
 
-  const requestPlugins = resolveChain("request", document.request, plugins, byName, REQUEST_EXTENSION_POINTS, issues);
+  const selectors = buildModelSelectors(document.modelSelectors, byName, context.metrics);
+  for (const issue of selectors.issues) issues.push({ path: formatPath(issue.path), message: issue.message });
+  const usedBySelectors = new Set(selectors.pipelines.flatMap((p) => p.plugins));
+  const chainable = [...plugins.filter((p) => !usedBySelectors.has(p)), ...selectors.pipelines];
+  const named = new Map<string, Plugin>([...byName, ...selectors.pipelines.map((p): [string, Plugin] => [p.typedName.name, p])]);
+
+  const requestPlugins = resolveChain("request", document.request, chainable, named, REQUEST_EXTENSION_POINTS, issues);
   const responsePlugins = resolveChain("response", document.response, plugins, byName, RESPONSE_EXTENSION_POINTS, issues);
 
   if (issues.length > 0) {
     await closePlugins(plugins, context.logger);
     return fail(issues);
   }
-  return ok({ source, document, plugins, requestPlugins, responsePlugins, ownedHeaders: document.ownedHeaders });
+  context.logger.info(
+    {
+      config: source,
+      plugins: plugins.map((p) => ({ name: p.typedName.name, type: p.typedName.type, stability: registry.get(p.typedName.type)?.stability })),
+      modelSelectors: selectors.pipelines.map((p) => p.typedName.name),
+    },
+    "config loaded",
+  );
+  return ok({
+    source,
+    document,
+    plugins,
+    requestPlugins,
+    responsePlugins,
+    ownedHeaders: document.ownedHeaders,
+    policies,
+    modelSelectors: selectors.pipelines,
+    registry,
+    warnings,
+    loadedAt: new Date(),
+  });
+}
+
+/** unusedGateWarnings names feature gates that enable no registered alpha type (typos, graduated types). */
+function unusedGateWarnings(gates: readonly string[], registry: BbrRegistry): string[] {
+  const known = new Set(registry.types().flatMap((t) => (t.featureGate === undefined ? [] : [t.featureGate])));
+  return gates.filter((g) => !known.has(g)).map((g) => `featureGates: "${g}" enables no registered plugin type`);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * typeIssuesOfInvalidDocument checks plugin types in a document that failed the schema, as far
+ * as its shape allows: modules that are listed correctly are loaded (they may define types),
+ * then each `plugins[i].type` string is admitted under the document's gates and minimum.
+ */
+async function typeIssuesOfInvalidDocument(raw: unknown, baseDir: string, context: LoadContext): Promise<ConfigIssue[]> {
+  if (!isRecord(raw) || !Array.isArray(raw["plugins"])) return [];
+  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x !== "") : []);
+  const registry = context.registry.clone();
+  const issues: ConfigIssue[] = [];
+  const modules = raw["modules"];
+  if (Array.isArray(modules) && modules.every((m) => typeof m === "string" && m !== "")) {
+    for (const m of await loadModules(modules as string[], baseDir, registry)) {
+      issues.push({ path: `modules[${m.index}]`, message: m.message });
+    }
+  }
+  const minimum = raw["minimumStability"];
+  const policy: StabilityPolicy = {
+    featureGates: strings(raw["featureGates"]),
+    minimumStability: STABILITY_LEVELS.includes(minimum as Stability) ? (minimum as Stability) : "alpha",
+  };
+  for (const [i, entry] of raw["plugins"].entries()) {
+    if (!isRecord(entry) || typeof entry["type"] !== "string" || entry["type"] === "") continue;
+    const admitted = registry.admit(entry["type"], policy);
+    if (!admitted.ok) issues.push({ path: `plugins[${i}].type`, message: admitted.error });
+  }
+  return issues;
 }
 
 function resolveChain(

@@ -1,8 +1,8 @@
 /**
  * formatGoScalar renders a JSON scalar the way Go's fmt "%v" renders the value encoding/json
  * decodes it to (strings as is, numbers as float64 in %g shortest form, booleans as
- * true/false), so headers match GIE's BBR byte for byte. Returns undefined for null, objects
- * and arrays, which make no sensible header value.
+ * true/false), so headers match GIE's BBR byte for byte. Returns undefined for null, objects,
+ * arrays and numbers out of float64 range, which make no sensible header value.
  */
 export function formatGoScalar(value: unknown): string | undefined {
   switch (typeof value) {
@@ -11,7 +11,8 @@ export function formatGoScalar(value: unknown): string | undefined {
     case "boolean":
       return value ? "true" : "false";
     case "number":
-      return formatGoFloat(value);
+      // JSON.parse turns 1e400 into Infinity; Go refuses such numbers. No header either way.
+      return Number.isFinite(value) ? formatGoFloat(value) : undefined;
     default:
       return undefined;
   }
