@@ -21,6 +21,7 @@ import type {
   ProcessingResponse,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { runSteps, type StepTimer } from "./chain.js";
+import { bodyEncodingOf, type Coding, decodeBody, encodeBody } from "./framework/content-encoding.js";
 import { bodyKindOf } from "./framework/content-kind.js";
 import { TrackedHeaders } from "./framework/headers.js";
 import { InferenceRequest, InferenceResponse } from "./framework/inference-message.js";
@@ -76,19 +77,37 @@ export class BbrStreamProcessor implements StreamHandler {
   private response: InferenceResponse | undefined;
   /** Owned headers the client sent: each must end up overwritten or removed. */
   private spoofedOwnedHeaders: string[] = [];
+  private requestHeadersSkipped = false;
+  /**
+   * For a body in content codings BBR knows: the codings and the bytes as they came on the wire.
+   * Plugins see the decoded body; upstream gets these bytes unless a plugin changed the body.
+   */
+  private requestCodings: readonly Coding[] | undefined;
+  private encodedRequestBody: MessageBody | undefined;
+  /** Envoy said end_of_stream on the request (headers or body): no trailers may follow. */
+  private requestEndSeen = false;
+  private responseHeadersSkipped = false;
   private readonly timer: StepTimer;
 
   constructor(
     private readonly env: BbrEnvironment,
     private readonly sink: ResponseSink,
+    /** onStep also hears every plugin call (tracing spans); without it the timer is metrics only. */
+    onStep?: StepTimer,
   ) {
     this.settings = env.settings();
     const durations = env.metrics.pluginDuration;
-    this.timer = (plugin: Plugin, chain, seconds) =>
+    const observe: StepTimer = (plugin: Plugin, chain, seconds) =>
       durations.observe(
         { extension_point: chain, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
         seconds,
       );
+    this.timer = onStep
+      ? (plugin, chain, seconds) => {
+          observe(plugin, chain, seconds);
+          onStep(plugin, chain, seconds);
+        }
+      : observe;
   }
 
   onMessage(message: ProcessingRequest): void | Promise<void> {
@@ -201,11 +220,8 @@ export class BbrStreamProcessor implements StreamHandler {
     if (this.requestPhase !== "awaiting-headers") {
       throw new StreamError("InvalidArgument", "request headers arrived twice");
     }
-    const s = this.settings;
-    const headers = new TrackedHeaders(readHeaderMap(h.headers), s.maxHeaderValueBytes);
-    this.spoofedOwnedHeaders = s.ownedHeaders.filter((name) => headers.has(name));
-    this.request = new InferenceRequest(headers, new MessageBody(bodyKindOf(headers)), new CycleState(), this.env.logger);
-
+    this.startRequest(readHeaderMap(h.headers));
+    this.requestEndSeen = h.endOfStream;
     if (h.endOfStream || this.requestMode === "none" || this.requestMode === "passthrough") {
       // No body BBR can act on: answer now. Plugins do not run (as in GIE), but a client can
       // still not choose its own route.
@@ -218,12 +234,27 @@ export class BbrStreamProcessor implements StreamHandler {
     if (this.requestMode === "buffered") this.send(emptyHeadersResponse("request"));
   }
 
+  private startRequest(headerValues: Map<string, string>): void {
+    const s = this.settings;
+    const headers = new TrackedHeaders(headerValues, s.maxHeaderValueBytes);
+    this.spoofedOwnedHeaders = s.ownedHeaders.filter((name) => headers.has(name));
+    const encoding = bodyEncodingOf(headers);
+    // A coding BBR cannot undo leaves the body opaque: no model is guessed from it.
+    const kind = encoding.kind === "unknown" ? "opaque" : bodyKindOf(headers);
+    if (encoding.kind === "known") {
+      this.requestCodings = encoding.codings;
+      this.encodedRequestBody = new MessageBody("opaque");
+    }
+    this.request = new InferenceRequest(headers, new MessageBody(kind), new CycleState(), this.env.logger);
+  }
+
   private ownedHeadersStripped(phase: Phase): ProcessingResponse {
     if (this.spoofedOwnedHeaders.length === 0) return emptyHeadersResponse(phase);
     return mutatingHeadersResponse(phase, buildHeaderMutation([], this.spoofedOwnedHeaders));
   }
 
   private onRequestBody(b: HttpBody): void | Promise<void> {
+    if (b.endOfStream) this.requestEndSeen = true;
     if (this.requestPhase === "passthrough-body") {
       this.send(emptyBodyResponse("request"));
       if (b.endOfStream) {
@@ -232,13 +263,17 @@ export class BbrStreamProcessor implements StreamHandler {
       }
       return;
     }
-    if (this.requestPhase !== "receiving-body") {
-      throw new StreamError(
-        "InvalidArgument",
-        this.requestPhase === "awaiting-headers" ? "request body before request headers" : "request body after the request ended",
-      );
+    if (this.requestPhase === "awaiting-headers") {
+      // Envoy skips headers when request_header_mode is SKIP: the body is all there is, and
+      // header changes can only travel with a BUFFERED body answer.
+      this.requestHeadersSkipped = true;
+      this.startRequest(new Map());
+      this.requestPhase = "receiving-body";
     }
-    const body = this.request!.body;
+    if (this.requestPhase !== "receiving-body") {
+      throw new StreamError("InvalidArgument", "request body after the request ended");
+    }
+    const body = this.encodedRequestBody ?? this.request!.body;
     const limit = this.settings.maxBodyBytes;
     if (body.receivedBytes + b.body.length > limit) {
       this.reject(
@@ -260,6 +295,9 @@ export class BbrStreamProcessor implements StreamHandler {
     if (this.requestPhase === "awaiting-headers") {
       throw new StreamError("InvalidArgument", "request trailers before request headers");
     }
+    if (this.requestEndSeen || this.responsePhase !== "awaiting-headers") {
+      throw new StreamError("InvalidArgument", "request trailers after the request ended");
+    }
     if (this.requestPhase === "receiving-body" && this.requestMode === "duplex") {
       // Trailers end the body (its last chunk had no end_of_stream): flush headers and body
       // now, then answer the trailers. GIE waits for a body end that never comes and hangs.
@@ -277,7 +315,22 @@ export class BbrStreamProcessor implements StreamHandler {
   private completeRequest(endOfStream: boolean): void | Promise<void> {
     this.requestPhase = "complete";
     const request = this.request!;
+    const encoded = this.encodedRequestBody;
+    if (encoded && this.requestCodings) {
+      this.env.metrics.requestBodyBytes.observe(encoded.receivedBytes);
+      return decodeBody(this.requestCodings, encoded.originalBytes(), this.settings.maxBodyBytes).then((decoded) => {
+        if (this.ended) return;
+        if (!decoded.ok) return this.reject(decoded.error);
+        request.body.append(decoded.value);
+        return this.runRequestChain(endOfStream);
+      });
+    }
     this.env.metrics.requestBodyBytes.observe(request.body.receivedBytes);
+    return this.runRequestChain(endOfStream);
+  }
+
+  private runRequestChain(endOfStream: boolean): void | Promise<void> {
+    const request = this.request!;
     try {
       request.body.json(); // a JSON body must parse, whatever the chain reads
       const pending = runSteps(this.settings.chains.request, [request], "request", this.timer);
@@ -291,26 +344,38 @@ export class BbrStreamProcessor implements StreamHandler {
       this.onChainError(e);
       return;
     }
-    this.forwardRequest(endOfStream);
+    return this.forwardRequest(endOfStream);
   }
 
-  /** forwardRequest sends the request-headers mutation and the body on. */
-  private forwardRequest(endOfStream: boolean): void {
+  /**
+   * forwardRequest sends the request-headers mutation and the body on. An encoded body goes as
+   * received, or re-encoded with the same codings when a plugin changed it (so
+   * content-encoding stays true).
+   */
+  private forwardRequest(endOfStream: boolean): void | Promise<void> {
+    if (this.ended) return;
+    const request = this.request!;
+    const encoded = this.encodedRequestBody;
+    if (encoded && this.requestCodings) {
+      if (!request.body.mutated) return this.sendRequest(encoded.originalBytes(), false, endOfStream);
+      return encodeBody(this.requestCodings, request.body.finalBytes()).then((bytes) => this.sendRequest(bytes, true, endOfStream));
+    }
+    return this.sendRequest(request.body.finalBytes(), request.body.mutated, endOfStream);
+  }
+
+  private sendRequest(body: Uint8Array, mutated: boolean, endOfStream: boolean): void {
     if (this.ended) return;
     const request = this.request!;
     const { sets, removes } = this.finalRequestHeaderChanges(request);
-    const body = request.body.finalBytes();
     if (this.requestMode === "duplex") {
       // Envoy may drop this in full-duplex mode (envoy#39035), but a processor-set length
       // that matches the body is what HTTP/1 upstreams without chunking need.
       sets.push({ key: CONTENT_LENGTH, value: String(body.length) });
-      this.send(mutatingHeadersResponse("request", buildHeaderMutation(sets, removes)));
+      if (!this.requestHeadersSkipped) this.send(mutatingHeadersResponse("request", buildHeaderMutation(sets, removes)));
       for (const piece of streamedBodyResponses("request", body, endOfStream)) this.send(piece);
     } else {
-      if (request.body.mutated) sets.push({ key: CONTENT_LENGTH, value: String(body.length) });
-      this.send(
-        bufferedBodyResponse("request", buildHeaderMutation(sets, removes), request.body.mutated ? body : undefined),
-      );
+      if (mutated) sets.push({ key: CONTENT_LENGTH, value: String(body.length) });
+      this.send(bufferedBodyResponse("request", buildHeaderMutation(sets, removes), mutated ? body : undefined));
     }
     this.env.metrics.success.inc();
     this.recordOutcome("success", "continue");
@@ -335,20 +400,12 @@ export class BbrStreamProcessor implements StreamHandler {
   // ---- response path ----
 
   private onResponseHeaders(h: HttpHeaders): void | Promise<void> {
-    if (this.requestPhase === "awaiting-headers" || this.requestPhase === "receiving-body") {
-      throw new StreamError("FailedPrecondition", "response headers before the request was complete");
-    }
+    this.checkResponseMayStart();
     if (this.responsePhase !== "awaiting-headers") {
       throw new StreamError("InvalidArgument", "response headers arrived twice");
     }
-    const s = this.settings;
-    const headers = new TrackedHeaders(readHeaderMap(h.headers), s.maxHeaderValueBytes);
-    const response = new InferenceResponse(this.request!, headers, new MessageBody(bodyKindOf(headers), "ignore"));
-    this.response = response;
-    const willBuffer =
-      !h.endOfStream &&
-      s.chains.responseBody.length > 0 &&
-      (this.responseMode === "duplex" || this.responseMode === "buffered");
+    const response = this.startResponse(readHeaderMap(h.headers));
+    const willBuffer = !h.endOfStream && this.responseNeedsBuffering();
     const answer = () => {
       if (this.ended) return;
       if (h.endOfStream || this.responseMode === "none") {
@@ -363,7 +420,26 @@ export class BbrStreamProcessor implements StreamHandler {
         this.send(this.responseHeadersAnswer());
       }
     };
-    return this.runResponseSteps(() => runSteps(s.chains.responseHeaders, [response], "response", this.timer), answer);
+    const steps = this.settings.chains.responseHeaders;
+    return this.runResponseSteps(() => runSteps(steps, [response], "response", this.timer), answer);
+  }
+
+  private checkResponseMayStart(): void {
+    if (this.requestPhase === "awaiting-headers" || this.requestPhase === "receiving-body") {
+      throw new StreamError("FailedPrecondition", "response before the request was complete");
+    }
+  }
+
+  private startResponse(headerValues: Map<string, string>): InferenceResponse {
+    const headers = new TrackedHeaders(headerValues, this.settings.maxHeaderValueBytes);
+    this.response = new InferenceResponse(this.request!, headers, new MessageBody(bodyKindOf(headers), "ignore"));
+    return this.response;
+  }
+
+  private responseNeedsBuffering(): boolean {
+    return (
+      this.settings.chains.responseBody.length > 0 && (this.responseMode === "duplex" || this.responseMode === "buffered")
+    );
   }
 
   private runResponseSteps(run: () => void | Promise<void>, then: () => void): void | Promise<void> {
@@ -386,12 +462,16 @@ export class BbrStreamProcessor implements StreamHandler {
   }
 
   private onResponseBody(b: HttpBody): void | Promise<void> {
+    if (this.responsePhase === "awaiting-headers") {
+      // response_header_mode SKIP: start the response from the body.
+      this.checkResponseMayStart();
+      this.responseHeadersSkipped = true;
+      this.startResponse(new Map());
+      this.responsePhase = this.responseNeedsBuffering() ? "buffering-body" : "streaming-body";
+    }
     if (this.responsePhase === "buffering-body") return this.bufferResponseBody(b);
     if (this.responsePhase !== "streaming-body") {
-      throw new StreamError(
-        "InvalidArgument",
-        this.responsePhase === "awaiting-headers" ? "response body before response headers" : "response body after the response ended",
-      );
+      throw new StreamError("InvalidArgument", "response body after the response ended");
     }
     return this.streamResponseBody(b.body, b.endOfStream);
   }
@@ -421,7 +501,7 @@ export class BbrStreamProcessor implements StreamHandler {
       response.logger.warn({ limit }, "response body over the buffer limit; body plugins skipped");
       this.responsePhase = "streaming-body";
       if (this.responseMode === "duplex") {
-        this.send(this.responseHeadersAnswer());
+        if (!this.responseHeadersSkipped) this.send(this.responseHeadersAnswer());
         const held = response.body.originalBytes();
         if (held.length > 0) for (const piece of streamedBodyResponses("response", held, false)) this.send(piece);
         response.body.release();
@@ -448,7 +528,7 @@ export class BbrStreamProcessor implements StreamHandler {
     const body = response.body.finalBytes();
     if (response.body.mutated) response.headers.set(CONTENT_LENGTH, String(body.length));
     if (this.responseMode === "duplex") {
-      this.send(this.responseHeadersAnswer());
+      if (!this.responseHeadersSkipped) this.send(this.responseHeadersAnswer());
       for (const piece of streamedBodyResponses("response", body, endOfStream)) this.send(piece);
     } else {
       const mutation = buildHeaderMutation(response.headers.mutatedHeaders(), response.headers.removedHeaders());

@@ -136,9 +136,9 @@ describe("BBR protocol, FULL_DUPLEX_STREAMED", () => {
     stream.cancel();
   });
 
-  it("does not guess a model inside an encoded body", async () => {
+  it("does not guess a model inside a body in an unknown coding", async () => {
     const stream = bbr.client.open();
-    stream.send(requestHeaders({ ...JSON_POST, "content-encoding": "br" })).send(requestBody("\x0b\x02\x80{}", true));
+    stream.send(requestHeaders({ ...JSON_POST, "content-encoding": "compress" })).send(requestBody("\x1f\x9d{}", true));
     const got = (await stream.waitFor(2)).map(summarize);
     expect(headerSets(got[0]).map(([k]) => k)).toEqual(["Content-Length"]);
     stream.cancel();

@@ -2,14 +2,12 @@ import type { ReadonlyHeaders } from "./headers.js";
 import type { BodyKind } from "./message-body.js";
 
 /**
- * bodyKindOf decides whether a body can be read as JSON: application/json, any +json type, or
- * no content type at all (OpenAI clients always send one; curl users often do not). A
- * content-encoding other than identity hides the JSON, so such bodies are opaque: BBR never
- * guesses a model from bytes it cannot read.
+ * bodyKindOf decides from the content type whether a body can be read as JSON: application/json,
+ * any +json type, or no content type at all (OpenAI clients always send one; curl users often do
+ * not). Content codings are the stream processor's concern: it decodes the ones it knows and
+ * treats bodies in other codings as opaque.
  */
 export function bodyKindOf(headers: ReadonlyHeaders): BodyKind {
-  const encoding = headers.get("content-encoding")?.trim().toLowerCase();
-  if (encoding && encoding !== "identity") return "opaque";
   const contentType = headers.get("content-type");
   if (contentType === undefined || contentType.trim() === "") return "json";
   const mime = contentType.split(";", 1)[0]!.trim().toLowerCase();
