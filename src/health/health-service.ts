@@ -86,6 +86,13 @@ export class HealthState {
     }
   }
 
+  /** set sets one known service's status (e.g. liveness SERVING while readiness waits); unknown names are ignored. */
+  set(service: string, status: ServingStatus): void {
+    if (!this.statuses.has(service) || this.statuses.get(service) === status) return;
+    this.statuses.set(service, status);
+    for (const notify of this.watchers.get(service) ?? []) notify(status);
+  }
+
   /** entries lists every service with its status. */
   entries(): IterableIterator<[string, ServingStatus]> {
     return this.statuses.entries();
@@ -117,9 +124,14 @@ export function healthServiceImplementation(state: HealthState): grpc.UntypedSer
       }
       callback(null, create(HealthCheckResponseSchema, { status }));
     },
-    List(_call: grpc.ServerUnaryCall<HealthListRequest, HealthListResponse>, callback: grpc.sendUnaryData<HealthListResponse>) {
+    List(
+      _call: grpc.ServerUnaryCall<HealthListRequest, HealthListResponse>,
+      callback: grpc.sendUnaryData<HealthListResponse>,
+    ) {
       const statuses: Record<string, HealthCheckResponse> = {};
-      for (const [service, status] of state.entries()) statuses[service] = create(HealthCheckResponseSchema, { status });
+      for (const [service, status] of state.entries()) {
+        statuses[service] = create(HealthCheckResponseSchema, { status });
+      }
       callback(null, create(HealthListResponseSchema, { statuses }));
     },
     Watch(call: grpc.ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) {

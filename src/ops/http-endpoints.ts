@@ -17,7 +17,11 @@ export interface OpsHttpOptions {
  * startOpsHttpServer serves /metrics (Prometheus), /healthz (liveness: the event loop runs)
  * and /readyz (readiness: serving and not draining) for Kubernetes probes.
  */
-export async function startOpsHttpServer(options: OpsHttpOptions, address: string, port: number): Promise<{ server: Server; port: number }> {
+export async function startOpsHttpServer(
+  options: OpsHttpOptions,
+  address: string,
+  port: number,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     for (const route of options.extraRoutes ?? []) if (route(req, res)) return;
     const path = (req.url ?? "/").split("?", 1)[0];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type FlagSpec, type ParsedFlags } from "../../common/flags.js";
+import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
 import { LOG_LEVELS, type LogLevel } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../framework/headers.js";
@@ -24,13 +24,29 @@ export interface BbrServerOptions {
   readonly maxHeaderValueBytes: number;
   readonly logLevel: LogLevel;
   readonly drainTimeoutMs: number;
+  /** secureServing serves TLS on the ext_proc port (never on the health or metrics ports). */
+  readonly secureServing: boolean;
+  /** certPath is a PEM certificate file or a tls.crt/tls.key directory; absent means self-signed. */
+  readonly certPath: string | undefined;
+  readonly keyPath: string | undefined;
+  /** tracing lets streams create spans when an OpenTelemetry SDK is registered. */
+  readonly tracing: boolean;
+  /** watchConfig reloads --config (and its changes) without a restart. */
+  readonly watchConfig: boolean;
+  /** exposeAdminApi answers the admin API from any address, not only loopback. */
+  readonly exposeAdminApi: boolean;
 }
 
 /** BBR_FLAGS are the command-line flags of `bbr` (GIE-compatible names where GIE has them). */
 export const BBR_FLAGS: readonly FlagSpec[] = [
   { name: "grpc-port", kind: "string", help: "ext_proc gRPC port", default: String(DEFAULT_GRPC_PORT) },
   { name: "grpc-health-port", kind: "string", help: "gRPC health port", default: String(DEFAULT_HEALTH_PORT) },
-  { name: "metrics-port", kind: "string", help: "HTTP port for /metrics, /healthz, /readyz", default: String(DEFAULT_METRICS_PORT) },
+  {
+    name: "metrics-port",
+    kind: "string",
+    help: "HTTP port for /metrics, /healthz, /readyz",
+    default: String(DEFAULT_METRICS_PORT),
+  },
   { name: "bind-address", kind: "string", help: "address the ports listen on", default: "0.0.0.0" },
   {
     name: "streaming",
@@ -39,7 +55,12 @@ export const BBR_FLAGS: readonly FlagSpec[] = [
     default: "true",
   },
   { name: "config", kind: "string", help: "plugin config YAML file (default: embedded config)" },
-  { name: "max-body-bytes", kind: "string", help: "largest request body; larger is answered 413", default: String(DEFAULT_MAX_BODY_BYTES) },
+  {
+    name: "max-body-bytes",
+    kind: "string",
+    help: "largest request body; larger is answered 413",
+    default: String(DEFAULT_MAX_BODY_BYTES),
+  },
   {
     name: "max-response-buffer-bytes",
     kind: "string",
@@ -53,12 +74,48 @@ export const BBR_FLAGS: readonly FlagSpec[] = [
     default: String(DEFAULT_MAX_HEADER_VALUE_BYTES),
   },
   { name: "log-level", kind: "string", help: `log level (${LOG_LEVELS.join(", ")})`, default: "info" },
-  { name: "drain-timeout", kind: "string", help: "seconds in-flight streams may take to finish on SIGTERM", default: "25" },
+  {
+    name: "drain-timeout",
+    kind: "string",
+    help: "seconds in-flight streams may take to finish on SIGTERM",
+    default: "25",
+  },
+  {
+    name: "secure-serving",
+    kind: "boolean",
+    help: "serve TLS on the ext_proc port (self-signed certificate unless --cert-path)",
+    default: "false",
+  },
+  { name: "cert-path", kind: "string", help: "TLS certificate PEM file, or a directory with tls.crt and tls.key" },
+  { name: "key-path", kind: "string", help: "TLS private key PEM file (when --cert-path is a file)" },
+  {
+    name: "tracing",
+    kind: "boolean",
+    help: "create OpenTelemetry spans when an OpenTelemetry SDK is registered",
+    default: "true",
+  },
+  {
+    name: "watch-config",
+    kind: "boolean",
+    help: "reload --config when the file changes (invalid versions are refused; the last good one keeps serving)",
+    default: "true",
+  },
+  {
+    name: "expose-admin-api",
+    kind: "boolean",
+    help: "answer the admin API (bbr.admin.v1.AdminService on the metrics port) from any address, not only loopback",
+    default: "false",
+  },
   { name: "help", kind: "boolean", help: "print this help" },
   { name: "version", kind: "boolean", help: "print the version" },
 ];
 
 const port = z.coerce.number().int().min(0).max(65535);
+const booleanFlag = (fallback: "true" | "false") =>
+  z
+    .enum(["true", "false"])
+    .default(fallback)
+    .transform((v) => v === "true");
 const positiveInt = z.coerce.number().int().positive();
 
 const optionsSchema = z
@@ -67,16 +124,21 @@ const optionsSchema = z
     "grpc-health-port": port.default(DEFAULT_HEALTH_PORT),
     "metrics-port": port.default(DEFAULT_METRICS_PORT),
     "bind-address": z.string().min(1).default("0.0.0.0"),
-    streaming: z
-      .enum(["true", "false"])
-      .default("true")
-      .transform((v) => v === "true"),
+    streaming: booleanFlag("true"),
     config: z.string().min(1).optional(),
     "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
     "max-response-buffer-bytes": positiveInt.optional(),
-    "max-header-value-bytes": positiveInt.max(16384, "Envoy refuses header values over 16384 bytes").default(DEFAULT_MAX_HEADER_VALUE_BYTES),
+    "max-header-value-bytes": positiveInt
+      .max(16384, "Envoy refuses header values over 16384 bytes")
+      .default(DEFAULT_MAX_HEADER_VALUE_BYTES),
     "log-level": z.enum(LOG_LEVELS).default("info"),
     "drain-timeout": z.coerce.number().min(0).default(25),
+    "secure-serving": booleanFlag("false"),
+    "cert-path": z.string().min(1).optional(),
+    "key-path": z.string().min(1).optional(),
+    tracing: booleanFlag("true"),
+    "watch-config": booleanFlag("true"),
+    "expose-admin-api": booleanFlag("false"),
   })
   .superRefine((o, ctx) => {
     const ports: [string, number][] = [
@@ -88,8 +150,19 @@ const optionsSchema = z
       for (let j = i + 1; j < ports.length; j++) {
         const [a, pa] = ports[i]!;
         const [b, pb] = ports[j]!;
-        if (pa !== 0 && pa === pb) ctx.addIssue({ code: "custom", path: [b], message: `--${b} collides with --${a} (${pa})` });
+        if (pa !== 0 && pa === pb) {
+          ctx.addIssue({ code: "custom", path: [b], message: `--${b} collides with --${a} (${pa})` });
+        }
       }
+    }
+    // A certificate without --secure-serving would silently serve plaintext.
+    for (const flag of ["cert-path", "key-path"] as const) {
+      if (o[flag] !== undefined && !o["secure-serving"]) {
+        ctx.addIssue({ code: "custom", path: [flag], message: `--${flag} needs --secure-serving` });
+      }
+    }
+    if (o["key-path"] !== undefined && o["cert-path"] === undefined) {
+      ctx.addIssue({ code: "custom", path: ["key-path"], message: "--key-path needs --cert-path" });
     }
   });
 
@@ -112,6 +185,12 @@ export function optionsFromFlags(flags: ParsedFlags): Result<BbrServerOptions, s
     maxHeaderValueBytes: o["max-header-value-bytes"],
     logLevel: o["log-level"],
     drainTimeoutMs: o["drain-timeout"] * 1000,
+    secureServing: o["secure-serving"],
+    certPath: o["cert-path"],
+    keyPath: o["key-path"],
+    tracing: o.tracing,
+    watchConfig: o["watch-config"],
+    exposeAdminApi: o["expose-admin-api"],
   });
 }
 
