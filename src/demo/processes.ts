@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** REPO_ROOT is the package root (src/demo and dist/demo are both two levels down). */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** distEntry is the compiled entry point of a command, e.g. distEntry("sim"). */
+export function distEntry(command: "sim" | "bbr" | "devgw"): string {
+  return `${REPO_ROOT}dist/${command}/main.js`;
+}
+
+/** ChildService is a started process and the JSON log line that said it was ready. */
+export interface ChildService {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly ready: Record<string, unknown>;
+  /** stop sends SIGTERM and waits for exit (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** SpawnOptions for startService. */
+export interface SpawnOptions {
+  readonly name: string;
+  readonly args: readonly string[];
+  /** The `msg` of the JSON log line that means "serving" (logged at info: keep --log-level at info or below). */
+  readonly readyMsg: string;
+  /** File to append the child's stdout and stderr to; default: discarded (stderr kept for errors). */
+  readonly logFile?: string;
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
+/**
+ * startService runs `node <args>` and resolves once the child logs the ready line. A child that
+ * exits or stays silent first is an error carrying its stderr, and is killed.
+ */
+export function startService(o: SpawnOptions): Promise<ChildService> {
+  const child = spawn(process.execPath, [...o.args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: o.cwd ?? process.cwd(),
+  });
+  const log = o.logFile === undefined ? undefined : createWriteStream(o.logFile, { flags: "a" });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+    log?.write(d);
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async (graceMs = 5000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    log?.end();
+  };
+  return new Promise<ChildService>((resolve, reject) => {
+    let buffered = "";
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      void stop(1000);
+      reject(new Error(`${o.name}: ${why}${stderr ? `\n${stderr}` : ""}`));
+    };
+    const timer = setTimeout(() => fail(`not ready within ${o.timeoutMs ?? 20_000} ms`), o.timeoutMs ?? 20_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      log?.write(d);
+      if (settled) return;
+      buffered += d.toString();
+      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if (parsed["msg"] === o.readyMsg) {
+          settled = true;
+          clearTimeout(timer);
+          resolve({ name: o.name, child, ready: parsed, stop });
+          return;
+        }
+      }
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      fail(`exited (${signal ?? `code ${code}`}) before it was ready`);
+    });
+  });
+}
