@@ -332,7 +332,7 @@ export class BbrStreamProcessor implements StreamHandler {
   private runRequestChain(endOfStream: boolean): void | Promise<void> {
     const request = this.request!;
     try {
-      request.body.json(); // a JSON body must parse, whatever the chain reads
+      request.body.validate(); // a JSON body must parse, whatever the chain reads
       const pending = runSteps(this.settings.chains.request, [request], "request", this.timer);
       if (pending) {
         return pending.then(

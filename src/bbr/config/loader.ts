@@ -86,9 +86,10 @@ export async function loadConfigFile(path: string, context: LoadContext): Promis
 }
 
 /**
- * loadConfigText validates a config in phases (YAML, schema, plugin instances, chains) and
- * reports every problem of the first failing phase at once, each with its path. On failure,
- * instances already built are closed.
+ * loadConfigText validates a config in phases (YAML; schema; modules; plugin instances under the
+ * stability policy; model selectors; chains) and reports every problem at once, each with its
+ * path. A document failing the schema still gets its plugin types and parameters checked. On
+ * failure, instances already built are closed.
  */
 export async function loadConfigText(
   text: string,
@@ -128,6 +129,7 @@ export async function loadConfigText(
   const byName = new Map<string, Plugin>();
   const plugins: Plugin[] = [];
   const policies = new Map<Plugin, PluginPolicy>();
+  const deprecatedUses: { name: string; type: string; warning: string }[] = [];
   const handle: BbrPluginHandle = {
     logger: context.logger,
     metrics: context.metrics,
@@ -147,33 +149,57 @@ export async function loadConfigText(
     }
     const deprecated = registry.get(spec.type)?.deprecated;
     if (deprecated) {
-      const warning = `plugins[${i}]: ${formatDeprecation(spec.type, deprecated)}`;
-      warnings.push(warning);
-      context.metrics.deprecatedPluginUse.inc({ plugin_type: spec.type });
-      if (registry.firstDeprecatedUse(spec.type)) context.logger.warn({ plugin: name, type: spec.type }, warning);
+      deprecatedUses.push({
+        name,
+        type: spec.type,
+        warning: `plugins[${i}]: ${formatDeprecation(spec.type, deprecated)}`,
+      });
     }
     byName.set(name, created.value);
     plugins.push(created.value);
-    policies.set(created.value, { timeoutMs: spec.timeout ?? DEFAULT_PLUGIN_TIMEOUT_MS, failurePolicy: spec.failurePolicy });
+    policies.set(created.value, {
+      timeoutMs: spec.timeout ?? DEFAULT_PLUGIN_TIMEOUT_MS,
+      failurePolicy: spec.failurePolicy,
+    });
   }
 
   const selectors = buildModelSelectors(document.modelSelectors, byName, context.metrics);
   for (const issue of selectors.issues) issues.push({ path: formatPath(issue.path), message: issue.message });
   const usedBySelectors = new Set(selectors.pipelines.flatMap((p) => p.plugins));
   const chainable = [...plugins.filter((p) => !usedBySelectors.has(p)), ...selectors.pipelines];
-  const named = new Map<string, Plugin>([...byName, ...selectors.pipelines.map((p): [string, Plugin] => [p.typedName.name, p])]);
+  const named = new Map<string, Plugin>([
+    ...byName,
+    ...selectors.pipelines.map((p): [string, Plugin] => [p.typedName.name, p]),
+  ]);
 
   const requestPlugins = resolveChain("request", document.request, chainable, named, REQUEST_EXTENSION_POINTS, issues);
-  const responsePlugins = resolveChain("response", document.response, plugins, byName, RESPONSE_EXTENSION_POINTS, issues);
+  const responsePlugins = resolveChain(
+    "response",
+    document.response,
+    plugins,
+    byName,
+    RESPONSE_EXTENSION_POINTS,
+    issues,
+  );
 
   if (issues.length > 0) {
     await closePlugins(plugins, context.logger);
     return fail(issues);
   }
+  // Deprecated types are counted per instance of a config that loads, and warned about once.
+  for (const use of deprecatedUses) {
+    warnings.push(use.warning);
+    context.metrics.deprecatedPluginUse.inc({ plugin_type: use.type });
+    if (registry.firstDeprecatedUse(use.type)) context.logger.warn({ plugin: use.name, type: use.type }, use.warning);
+  }
   context.logger.info(
     {
       config: source,
-      plugins: plugins.map((p) => ({ name: p.typedName.name, type: p.typedName.type, stability: registry.get(p.typedName.type)?.stability })),
+      plugins: plugins.map((p) => ({
+        name: p.typedName.name,
+        type: p.typedName.type,
+        stability: registry.get(p.typedName.type)?.stability,
+      })),
       modelSelectors: selectors.pipelines.map((p) => p.typedName.name),
     },
     "config loaded",
@@ -206,11 +232,17 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /**
  * typeIssuesOfInvalidDocument checks plugin types in a document that failed the schema, as far
  * as its shape allows: modules that are listed correctly are loaded (they may define types),
- * then each `plugins[i].type` string is admitted under the document's gates and minimum.
+ * then each `plugins[i].type` string is admitted under the document's gates and minimum, and
+ * its parameters are checked against the type's schema (factories do not run).
  */
-async function typeIssuesOfInvalidDocument(raw: unknown, baseDir: string, context: LoadContext): Promise<ConfigIssue[]> {
+async function typeIssuesOfInvalidDocument(
+  raw: unknown,
+  baseDir: string,
+  context: LoadContext,
+): Promise<ConfigIssue[]> {
   if (!isRecord(raw) || !Array.isArray(raw["plugins"])) return [];
-  const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x !== "") : []);
+  const strings = (v: unknown) =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x !== "") : [];
   const registry = context.registry.clone();
   const issues: ConfigIssue[] = [];
   const modules = raw["modules"];
@@ -226,8 +258,21 @@ async function typeIssuesOfInvalidDocument(raw: unknown, baseDir: string, contex
   };
   for (const [i, entry] of raw["plugins"].entries()) {
     if (!isRecord(entry) || typeof entry["type"] !== "string" || entry["type"] === "") continue;
-    const admitted = registry.admit(entry["type"], policy);
-    if (!admitted.ok) issues.push({ path: `plugins[${i}].type`, message: admitted.error });
+    const type = entry["type"];
+    const admitted = registry.admit(type, policy);
+    if (!admitted.ok) {
+      issues.push({ path: `plugins[${i}].type`, message: admitted.error });
+      continue;
+    }
+    const params = admitted.value.parameters.safeParse(entry["parameters"] ?? undefined);
+    if (!params.success) {
+      for (const issue of zodIssues(params.error)) {
+        issues.push({
+          path: formatPath(["plugins", i, "parameters", ...issue.path]),
+          message: `invalid parameters for plugin type "${type}": ${issue.message}`,
+        });
+      }
+    }
   }
   return issues;
 }

@@ -35,7 +35,10 @@ export const pluginRef = z.union([
 
 /** candidateModel is one model a model selector may choose: a name, or a name with attributes. */
 export const candidateModel = z.union([
-  z.string().min(1).transform((name) => ({ name, attributes: {} as Record<string, unknown> })),
+  z
+    .string()
+    .min(1)
+    .transform((name) => ({ name, attributes: {} as Record<string, unknown> })),
   z.strictObject({
     name: z.string().min(1),
     /** Free-form facts filters and scorers read, e.g. contextWindow, price. */

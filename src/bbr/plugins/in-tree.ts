@@ -1,7 +1,45 @@
-import { type PluginTypeSpec, Registry } from "../../framework/registry.js";
+import { type PluginTypeSpec, Registry, type Tombstone } from "../../framework/registry.js";
 import type { BbrPluginHandle, BbrRegistry } from "../framework/plugin-handle.js";
+import { apiDetectorType } from "./api-detector/api-detector.js";
 import { baseModelToHeaderType } from "./base-model-to-header/base-model-to-header.js";
 import { bodyFieldToHeaderType } from "./body-field-to-header/body-field-to-header.js";
+import { celRulesType } from "./cel-rules/cel-rules.js";
+import { contextWindowFilterType } from "./context-window-filter/context-window-filter.js";
+import { costScorerType } from "./cost-scorer/cost-scorer.js";
+import { maxScorePickerType } from "./max-score-picker/max-score-picker.js";
+import { modelAliasType } from "./model-alias/model-alias.js";
+import { modelAllowListType } from "./model-allow-list/model-allow-list.js";
+import { multipartModelType } from "./multipart-model/multipart-model.js";
+import { weightedSplitType } from "./weighted-split/weighted-split.js";
+
+/** IN_TREE_TYPES are the built-in plugin types, in listing order. */
+export const IN_TREE_TYPES: readonly PluginTypeSpec<unknown, BbrPluginHandle>[] = [
+  bodyFieldToHeaderType,
+  baseModelToHeaderType,
+  apiDetectorType,
+  multipartModelType,
+  modelAliasType,
+  celRulesType,
+  weightedSplitType,
+  modelAllowListType,
+  contextWindowFilterType,
+  costScorerType,
+  maxScorePickerType,
+];
+
+/**
+ * IN_TREE_TOMBSTONES are removed (or never shipped) types that configs may still name. The
+ * pluggable-BBR proposal (GIE 1964) named a default "simple-model-selector" that never
+ * shipped; configs written from it get pointed at what does the job.
+ */
+export const IN_TREE_TOMBSTONES: readonly Tombstone[] = [
+  {
+    type: "simple-model-selector",
+    message:
+      "the pluggable-BBR proposal's default plugin never shipped; use body-field-to-header (fieldName: model, headerName: X-Gateway-Model-Name) to copy the model into the routing header, or model-alias to map names",
+    replacements: ["body-field-to-header", "model-alias"],
+  },
+];
 
 /**
  * newInTreeRegistry builds a registry holding every built-in BBR plugin type. Built
@@ -9,10 +47,13 @@ import { bodyFieldToHeaderType } from "./body-field-to-header/body-field-to-head
  */
 export function newInTreeRegistry(): BbrRegistry {
   const registry = new Registry<BbrPluginHandle>();
-  const specs: PluginTypeSpec<unknown, BbrPluginHandle>[] = [bodyFieldToHeaderType, baseModelToHeaderType];
-  for (const spec of specs) {
+  for (const spec of IN_TREE_TYPES) {
     const added = registry.register(spec);
     // A failure here is a programming error in this file, caught by the registry test.
+    if (!added.ok) throw new Error(added.error.message);
+  }
+  for (const tombstone of IN_TREE_TOMBSTONES) {
+    const added = registry.registerTombstone(tombstone);
     if (!added.ok) throw new Error(added.error.message);
   }
   return registry;

@@ -1,0 +1,90 @@
+import { z } from "zod";
+import { ok } from "../../../common/result.js";
+import { RequestError } from "../../../framework/errors.js";
+import type { TypedName } from "../../../framework/plugin.js";
+import type { PluginTypeSpec } from "../../../framework/registry.js";
+import { bodyEncodingOf } from "../../framework/content-encoding.js";
+import type { MetadataExtractor } from "../../framework/extension-points.js";
+import type { RequestView } from "../../framework/inference-message.js";
+import { MODEL_HEADER, REQUESTED_MODEL } from "../../framework/model-selection.js";
+import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import { readMultipartField } from "./multipart-field.js";
+
+/** MULTIPART_MODEL is the plugin type name. */
+export const MULTIPART_MODEL = "multipart-model";
+
+/** MULTIPART_MODEL_GATE is the feature gate that enables this alpha type. */
+export const MULTIPART_MODEL_GATE = "MultipartModel";
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** multipartModelParameters: which form field, which header, and parsing bounds. */
+export const multipartModelParameters = z
+  .strictObject({
+    /** Form field holding the model. */
+    fieldName: z.string().min(1).default("model"),
+    /** Header to set ("" for CycleState only). */
+    headerName: z
+      .string()
+      .refine((h) => h === "" || HEADER_NAME.test(h), "headerName must be a valid HTTP header name or empty")
+      .default(MODEL_HEADER),
+    /** Longest accepted model value in bytes. */
+    maxFieldBytes: z.number().int().positive().max(65536).default(1024),
+    /** Most parts a form may have. */
+    maxParts: z.number().int().positive().max(10000).default(100),
+  })
+  .default({ fieldName: "model", headerName: MODEL_HEADER, maxFieldBytes: 1024, maxParts: 100 });
+
+export type MultipartModelParameters = z.infer<typeof multipartModelParameters>;
+
+/**
+ * MultipartModel reads the model of multipart/form-data requests (OpenAI audio transcriptions
+ * and translations), which are opaque to the JSON body: it writes bbr/requested-model, which
+ * later ModelSelectors start from, and sets the model header. Other content types, and bodies
+ * in a content coding BBR cannot decode, are left alone. A malformed form, or a model value
+ * over the bound, is a 400.
+ */
+export class MultipartModel implements MetadataExtractor {
+  readonly typedName: TypedName;
+
+  constructor(
+    name: string,
+    private readonly params: MultipartModelParameters,
+  ) {
+    this.typedName = { type: MULTIPART_MODEL, name };
+  }
+
+  extractMetadata(request: RequestView): void | Promise<void> {
+    const contentType = request.headers.get("content-type");
+    if (!contentType || !/^\s*multipart\/form-data\s*(;|$)/i.test(contentType)) return;
+    // BBR decodes gzip/deflate/br/zstd before plugins run; another coding leaves bytes we cannot read.
+    if (bodyEncodingOf(request.headers).kind === "unknown") return;
+    if (request.body.receivedBytes === 0) return;
+    const { fieldName, maxFieldBytes, maxParts } = this.params;
+    return readMultipartField(request.body.originalBytes(), contentType, fieldName, { maxFieldBytes, maxParts }).then(
+      (result) => {
+        if (!result.ok) {
+          throw new RequestError("BadRequest", `invalid multipart/form-data body: ${result.error}`, {
+            reason: "invalid_multipart",
+          });
+        }
+        const model = result.value?.trim();
+        if (!model) return;
+        request.cycleState.write(REQUESTED_MODEL, model);
+        if (this.params.headerName !== "") request.setHeader(this.params.headerName, model);
+      },
+    );
+  }
+}
+
+/** multipartModelType registers multipart-model (alpha: enable with feature gate MultipartModel). */
+export const multipartModelType: PluginTypeSpec<MultipartModelParameters, BbrPluginHandle> = {
+  type: MULTIPART_MODEL,
+  description:
+    "Reads the model field of multipart/form-data bodies (audio transcriptions) without buffering files as text.",
+  stability: "alpha",
+  featureGate: MULTIPART_MODEL_GATE,
+  extensionPoints: ["MetadataExtractor"],
+  parameters: multipartModelParameters,
+  create: (name, params) => ok(new MultipartModel(name, params)),
+};
