@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type JsonObject } from "@bufbuild/protobuf";
 import {
   type BodyResponse,
   BodyResponseSchema,
@@ -53,6 +53,15 @@ function bodyResponse(phase: Phase, value: BodyResponse): ProcessingResponse {
 
 function routeClearingCommonResponse(mutation: HeaderMutation): CommonResponse {
   return create(CommonResponseSchema, { clearRouteCache: true, headerMutation: mutation });
+}
+
+/**
+ * withDynamicMetadata sets ProcessingResponse.dynamic_metadata: top-level keys are metadata
+ * namespaces (e.g. "envoy.lb"), each holding a Struct Envoy stores as filter metadata.
+ */
+export function withDynamicMetadata(response: ProcessingResponse, metadata: JsonObject): ProcessingResponse {
+  response.dynamicMetadata = metadata;
+  return response;
 }
 
 /** emptyBodyResponse acknowledges a body message without changes: `BodyResponse{}`. */

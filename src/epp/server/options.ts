@@ -1,0 +1,225 @@
+import { z } from "zod";
+import { durationSchema } from "../../common/duration.js";
+import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
+import { LOG_LEVELS, type LogLevel } from "../../common/logger.js";
+import { err, ok, type Result } from "../../common/result.js";
+import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
+
+/** DEFAULT_GRPC_PORT, DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT are the reference EPP's ports. */
+export const DEFAULT_GRPC_PORT = 9002;
+export const DEFAULT_HEALTH_PORT = 9003;
+export const DEFAULT_METRICS_PORT = 9090;
+/** DEFAULT_MAX_BODY_BYTES is 32 MiB, as for bbr. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** KubernetesPoolOptions select Kubernetes discovery (an InferencePool and its pods). */
+export interface KubernetesPoolOptions {
+  readonly poolName: string;
+  readonly poolNamespace: string;
+  readonly poolGroup: string;
+  /** kubeconfig path; undefined means in-cluster config or $KUBECONFIG / ~/.kube/config. */
+  readonly kubeconfig: string | undefined;
+}
+
+/** EppServerOptions configure one EPP process. */
+export interface EppServerOptions {
+  readonly grpcPort: number;
+  readonly grpcHealthPort: number;
+  readonly metricsPort: number;
+  readonly bindAddress: string;
+  readonly streaming: boolean;
+  readonly configFile: string | undefined;
+  readonly configText: string | undefined;
+  /** endpointsFile is the static discovery file; undefined with no pool means the embedded default. */
+  readonly endpointsFile: string | undefined;
+  readonly pool: KubernetesPoolOptions | undefined;
+  readonly objectivesFile: string | undefined;
+  readonly refreshMetricsIntervalMs: number;
+  readonly metricsScrapeTimeoutMs: number;
+  readonly metricsStalenessMs: number;
+  readonly subsetFilter: boolean;
+  readonly maxBodyBytes: number;
+  readonly maxResponseBufferBytes: number;
+  readonly logLevel: LogLevel;
+  readonly drainTimeoutMs: number;
+}
+
+/** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
+export const EPP_FLAGS: readonly FlagSpec[] = [
+  { name: "grpc-port", kind: "string", help: "ext_proc gRPC port", default: String(DEFAULT_GRPC_PORT) },
+  { name: "grpc-health-port", kind: "string", help: "gRPC health port", default: String(DEFAULT_HEALTH_PORT) },
+  {
+    name: "metrics-port",
+    kind: "string",
+    help: "HTTP port for /metrics, /healthz, /readyz",
+    default: String(DEFAULT_METRICS_PORT),
+  },
+  { name: "bind-address", kind: "string", help: "address the ports listen on", default: "0.0.0.0" },
+  {
+    name: "streaming",
+    kind: "boolean",
+    help: "assume FULL_DUPLEX_STREAMED when Envoy sends no protocol_config (false: BUFFERED)",
+    default: "true",
+  },
+  { name: "config-file", kind: "string", help: "EndpointPickerConfig YAML file (default: embedded config)" },
+  { name: "config-text", kind: "string", help: "EndpointPickerConfig YAML given inline" },
+  {
+    name: "endpoints-file",
+    kind: "string",
+    help: "static endpoints YAML, watched for changes (default: 127.0.0.1:8000)",
+  },
+  {
+    name: "pool-name",
+    kind: "string",
+    help: "discover endpoints from this InferencePool and its Ready pods (Kubernetes)",
+  },
+  { name: "pool-namespace", kind: "string", help: "namespace of the InferencePool", default: "$NAMESPACE or default" },
+  { name: "pool-group", kind: "string", help: "API group of the InferencePool", default: DEFAULT_POOL_GROUP },
+  {
+    name: "kubeconfig",
+    kind: "string",
+    help: "kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)",
+  },
+  { name: "objectives-file", kind: "string", help: "YAML list of inference objectives (name, priority), watched" },
+  { name: "refresh-metrics-interval", kind: "string", help: "model-server metrics scrape interval", default: "50ms" },
+  { name: "metrics-scrape-timeout", kind: "string", help: "deadline of one metrics scrape", default: "1s" },
+  {
+    name: "metrics-staleness-threshold",
+    kind: "string",
+    help: "age after which an endpoint's metrics count as unknown",
+    default: "2s",
+  },
+  { name: "disable-endpoint-subset-filter", kind: "boolean", help: "ignore the data plane's endpoint subset hint" },
+  {
+    name: "max-body-bytes",
+    kind: "string",
+    help: "largest request body; larger is answered 413",
+    default: String(DEFAULT_MAX_BODY_BYTES),
+  },
+  {
+    name: "max-response-buffer-bytes",
+    kind: "string",
+    help: "largest non-streaming response copied to read token usage",
+    default: "same as --max-body-bytes",
+  },
+  { name: "log-level", kind: "string", help: `log level (${LOG_LEVELS.join(", ")})`, default: "info" },
+  {
+    name: "drain-timeout",
+    kind: "string",
+    help: "seconds in-flight streams may take to finish on SIGTERM",
+    default: "25",
+  },
+  { name: "help", kind: "boolean", help: "print this help" },
+  { name: "version", kind: "boolean", help: "print the version" },
+];
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be greater than 0");
+const bool = z
+  .enum(["true", "false"])
+  .default("false")
+  .transform((v) => v === "true");
+
+const optionsSchema = z
+  .object({
+    "grpc-port": port.default(DEFAULT_GRPC_PORT),
+    "grpc-health-port": port.default(DEFAULT_HEALTH_PORT),
+    "metrics-port": port.default(DEFAULT_METRICS_PORT),
+    "bind-address": z.string().min(1).default("0.0.0.0"),
+    streaming: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
+    "config-file": z.string().min(1).optional(),
+    "config-text": z.string().min(1).optional(),
+    "endpoints-file": z.string().min(1).optional(),
+    "pool-name": z.string().min(1).optional(),
+    "pool-namespace": z.string().min(1).optional(),
+    "pool-group": z.string().min(1).optional(),
+    kubeconfig: z.string().min(1).optional(),
+    "objectives-file": z.string().min(1).optional(),
+    "refresh-metrics-interval": positiveDuration.default(50),
+    "metrics-scrape-timeout": positiveDuration.default(1000),
+    "metrics-staleness-threshold": positiveDuration.default(2000),
+    "disable-endpoint-subset-filter": bool,
+    "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
+    "max-response-buffer-bytes": positiveInt.optional(),
+    "log-level": z.enum(LOG_LEVELS).default("info"),
+    "drain-timeout": z.coerce.number().min(0).default(25),
+  })
+  .superRefine((o, ctx) => {
+    const ports: [string, number][] = [
+      ["grpc-port", o["grpc-port"]],
+      ["grpc-health-port", o["grpc-health-port"]],
+      ["metrics-port", o["metrics-port"]],
+    ];
+    for (let i = 0; i < ports.length; i++) {
+      for (let j = i + 1; j < ports.length; j++) {
+        const [a, pa] = ports[i]!;
+        const [b, pb] = ports[j]!;
+        if (pa !== 0 && pa === pb) ctx.addIssue({ code: "custom", path: [b], message: `collides with --${a} (${pa})` });
+      }
+    }
+    if (o["config-file"] !== undefined && o["config-text"] !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["config-text"], message: "give --config-file or --config-text, not both" });
+    }
+    if (o["pool-name"] !== undefined && o["endpoints-file"] !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoints-file"],
+        message: "give --endpoints-file or --pool-name, not both",
+      });
+    }
+    if (o["pool-name"] === undefined) {
+      for (const flag of ["pool-namespace", "pool-group", "kubeconfig"] as const) {
+        if (o[flag] !== undefined) ctx.addIssue({ code: "custom", path: [flag], message: "needs --pool-name" });
+      }
+    }
+  });
+
+/** optionsFromFlags validates parsed flags into server options (env supplies the pool namespace default). */
+export function optionsFromFlags(
+  flags: ParsedFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Result<EppServerOptions, string[]> {
+  const parsed = optionsSchema.safeParse(Object.fromEntries(flags));
+  if (!parsed.success) return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
+  const o = parsed.data;
+  const poolName = o["pool-name"];
+  return ok({
+    grpcPort: o["grpc-port"],
+    grpcHealthPort: o["grpc-health-port"],
+    metricsPort: o["metrics-port"],
+    bindAddress: o["bind-address"],
+    streaming: o.streaming,
+    configFile: o["config-file"],
+    configText: o["config-text"],
+    endpointsFile: o["endpoints-file"],
+    pool:
+      poolName === undefined
+        ? undefined
+        : {
+            poolName,
+            poolNamespace: o["pool-namespace"] ?? (env["NAMESPACE"] || "default"),
+            poolGroup: o["pool-group"] ?? DEFAULT_POOL_GROUP,
+            kubeconfig: o.kubeconfig,
+          },
+    objectivesFile: o["objectives-file"],
+    refreshMetricsIntervalMs: o["refresh-metrics-interval"],
+    metricsScrapeTimeoutMs: o["metrics-scrape-timeout"],
+    metricsStalenessMs: o["metrics-staleness-threshold"],
+    subsetFilter: !o["disable-endpoint-subset-filter"],
+    maxBodyBytes: o["max-body-bytes"],
+    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
+    logLevel: o["log-level"],
+    drainTimeoutMs: o["drain-timeout"] * 1000,
+  });
+}
+
+/** defaultOptions are the options with every flag at its default (for embedding and tests). */
+export function defaultOptions(overrides: Partial<EppServerOptions> = {}): EppServerOptions {
+  const base = optionsFromFlags(new Map(), {});
+  if (!base.ok) throw new Error(base.error.join("; "));
+  return { ...base.value, ...overrides };
+}

@@ -1,0 +1,108 @@
+import { silentLogger } from "../../../src/common/logger.js";
+import { CycleState } from "../../../src/framework/cycle-state.js";
+import { EndpointState } from "../../../src/epp/datalayer/datastore.js";
+import type { Endpoint, EndpointMetadata, EndpointMetrics } from "../../../src/epp/framework/endpoint.js";
+import type { EppPluginHandle, Hasher64 } from "../../../src/epp/framework/handle.js";
+import type { InferenceRequest } from "../../../src/epp/framework/request.js";
+import { OpenAiParser } from "../../../src/epp/plugins/parser/openai-parser.js";
+import { loadHasher } from "../../../src/epp/plugins/prefix/hashing.js";
+import { seededRandom } from "./random.js";
+
+/** NOW is the scheduling clock used by unit tests (metrics scraped at NOW are fresh). */
+export const NOW = 10_000;
+
+/** MetricsInit is EndpointMetrics with plain arrays for the LoRA sets, every field optional. */
+export type MetricsInit = Partial<Omit<EndpointMetrics, "activeModels" | "waitingModels">> & {
+  activeModels?: string[];
+  waitingModels?: string[];
+};
+
+/**
+ * endpoint builds a real data-layer endpoint at 10.0.0.<n>:8000 (or `key`), with metrics as if
+ * scraped at NOW unless `metrics` is null (never scraped).
+ */
+export function endpoint(
+  id: number | string,
+  metrics: MetricsInit | null = {},
+  metadata: Partial<EndpointMetadata> = {},
+  stalenessMs = 2000,
+): EndpointState {
+  const key = typeof id === "number" ? `10.0.0.${id}:8000` : id;
+  const [address, port] = key.split(":") as [string, string];
+  const state = new EndpointState(
+    {
+      key,
+      name: `ep-${key}`,
+      namespace: "default",
+      podName: `pod-${key}`,
+      address,
+      port: Number(port),
+      metricsPort: Number(port),
+      labels: {},
+      models: [],
+      loraAdapters: [],
+      maxLoras: undefined,
+      ...metadata,
+    },
+    stalenessMs,
+  );
+  if (metrics) {
+    state.lastMetrics = {
+      waitingQueueSize: 0,
+      runningRequestsSize: 0,
+      kvCacheUsagePercent: 0,
+      maxActiveModels: 0,
+      cacheBlockSize: 0,
+      cacheNumBlocks: 0,
+      updatedAt: NOW,
+      ...metrics,
+      activeModels: new Set(metrics.activeModels ?? []),
+      waitingModels: new Set(metrics.waitingModels ?? []),
+    };
+  }
+  return state;
+}
+
+/** RequestInit describes a test request; body defaults to a chat completion for model m1. */
+export interface TestRequestInit {
+  readonly body?: Record<string, unknown>;
+  readonly path?: string;
+  readonly targetModel?: string;
+  readonly priority?: number;
+  readonly now?: number;
+}
+
+const parser = new OpenAiParser("openai-parser");
+const encoder = new TextEncoder();
+
+/** inferenceRequest builds an InferenceRequest through the real openai-parser. */
+export function inferenceRequest(init: TestRequestInit = {}): InferenceRequest {
+  const body = init.body ?? { model: "m1", messages: [{ role: "user", content: "hello" }] };
+  const parsed = parser.parse(init.path ?? "/v1/chat/completions", encoder.encode(JSON.stringify(body)));
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  return {
+    ...parsed.value,
+    requestId: "test",
+    targetModel: init.targetModel ?? parsed.value.model,
+    objective: undefined,
+    priority: init.priority ?? 0,
+    fairnessId: "default-flow",
+    headers: new Map(),
+    bodyBytes: 0,
+    state: new CycleState(),
+    now: init.now ?? NOW,
+  };
+}
+
+let hasher: Promise<Hasher64> | undefined;
+
+/** testHandle is a plugin handle with the real xxhash, a seeded random source and a fixed endpoint list. */
+export async function testHandle(endpoints: readonly Endpoint[] = [], seed = 7): Promise<EppPluginHandle> {
+  hasher ??= loadHasher();
+  return { logger: silentLogger(), hasher: await hasher, random: seededRandom(seed), endpoints: () => endpoints };
+}
+
+/** keys lists endpoint keys (for readable assertions). */
+export function keys(endpoints: readonly Endpoint[]): string[] {
+  return endpoints.map((e) => e.metadata.key);
+}
