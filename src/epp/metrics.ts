@@ -41,6 +41,12 @@ export class EppMetrics {
   readonly activeStreams: Gauge;
   readonly scrapes: Counter<"result">;
   readonly discoveryUpdates: Counter<"source" | "result">;
+  readonly flowQueueSize: Gauge<"priority">;
+  readonly flowQueueBytes: Gauge<"priority">;
+  readonly flowFlowQueueSize: Gauge<"priority" | "fairness_id">;
+  readonly flowFlowQueueBytes: Gauge<"priority" | "fairness_id">;
+  readonly flowQueueDuration: Histogram<"priority" | "outcome">;
+  readonly flowOutcomes: Counter<"priority" | "outcome" | "reason">;
   private readonly seenModels = new Set<string>();
   private endpoints: EndpointsView | undefined;
 
@@ -108,6 +114,45 @@ export class EppMetrics {
       name: "epp_discovery_updates_total",
       help: "Endpoint discovery updates applied or rejected, by source.",
       labelNames: ["source", "result"],
+      registers,
+    });
+    // Flow control (reference names where the reference has them). Per-flow series are removed
+    // when a flow's queue empties, so client-chosen fairness ids cannot grow them without bound.
+    this.flowQueueSize = new Gauge({
+      name: "inference_extension_flow_control_queue_size",
+      help: "Requests waiting in flow control, per priority band.",
+      labelNames: ["priority"],
+      registers,
+    });
+    this.flowQueueBytes = new Gauge({
+      name: "inference_extension_flow_control_queue_bytes",
+      help: "Request body bytes waiting in flow control, per priority band.",
+      labelNames: ["priority"],
+      registers,
+    });
+    this.flowFlowQueueSize = new Gauge({
+      name: "inference_extension_flow_control_flow_queue_size",
+      help: "Requests waiting in flow control, per priority band and flow (fairness id); flows with none are omitted.",
+      labelNames: ["priority", "fairness_id"],
+      registers,
+    });
+    this.flowFlowQueueBytes = new Gauge({
+      name: "inference_extension_flow_control_flow_queue_bytes",
+      help: "Request body bytes waiting in flow control, per priority band and flow; flows with none are omitted.",
+      labelNames: ["priority", "fairness_id"],
+      registers,
+    });
+    this.flowQueueDuration = new Histogram({
+      name: "inference_extension_flow_control_request_queue_duration_seconds",
+      help: "Time requests spent in flow control, by priority and outcome (dispatched, expired, cancelled).",
+      labelNames: ["priority", "outcome"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.flowOutcomes = new Counter({
+      name: "inference_extension_flow_control_requests_total",
+      help: "Requests leaving flow control, by priority, outcome and reason.",
+      labelNames: ["priority", "outcome", "reason"],
       registers,
     });
     const self = this;

@@ -37,13 +37,14 @@ import { PREFIX_CACHE_MATCH_INFO } from "../plugins/prefix/match-info.js";
 import { SINGLE_PROFILE_HANDLER } from "../plugins/profile-handler/single-profile-handler.js";
 import { UTILIZATION_DETECTOR } from "../plugins/saturation/utilization-detector.js";
 import { Scheduler, type SchedulerProfile, type WeightedScorer } from "../scheduling/scheduler.js";
+import { type FlowControlConfig, flowControlConfigFrom } from "../flowcontrol/config.js";
 import { type EppConfigDocument, eppConfigSchema } from "./schema.js";
 
 /** FEATURE_GATES are the gates the reference defines; only the no-op ones can be enabled here. */
 export const FEATURE_GATES: Readonly<Record<string, "supported" | "ignored" | "unsupported">> = {
   dataLayer: "supported",
   enableLegacyMetrics: "ignored",
-  flowControl: "unsupported",
+  flowControl: "supported",
 };
 
 /** DEFAULT_PRODUCERS name the plugin type created for a consumed data key nobody produces. */
@@ -74,6 +75,8 @@ export interface LoadedEppConfig {
   readonly responseBody: readonly ResponseBodyProcessor[];
   readonly responseComplete: readonly ResponseCompleteProcessor[];
   readonly featureGates: ReadonlySet<string>;
+  /** flowControl is set when the flowControl feature gate is on. */
+  readonly flowControl: FlowControlConfig | undefined;
   /** warnings are accepted-but-ignored settings, for the caller to log. */
   readonly warnings: readonly string[];
 }
@@ -162,6 +165,12 @@ class ConfigBuilder {
     if (this.doc.flowControl !== undefined && !this.gates.has("flowControl")) {
       this.warnings.push("flowControl is set but the flowControl feature gate is off; the section is ignored");
     }
+    let flowControl: FlowControlConfig | undefined;
+    if (this.gates.has("flowControl")) {
+      const fc = flowControlConfigFrom(this.doc.flowControl);
+      if (fc.ok) flowControl = fc.value;
+      else this.issues.push(...fc.error);
+    }
     if (this.issues.length > 0 || !parser || !saturationDetector || !scheduler) return err(this.issues);
 
     const all = this.instances;
@@ -177,6 +186,7 @@ class ConfigBuilder {
       responseBody: all.filter(isResponseBodyProcessor),
       responseComplete: all.filter(isResponseCompleteProcessor),
       featureGates: this.gates,
+      flowControl,
       warnings: this.warnings,
     });
   }

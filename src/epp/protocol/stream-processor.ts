@@ -1,4 +1,5 @@
 import type { Logger } from "../../common/logger.js";
+import type { Result } from "../../common/result.js";
 import { buildHeaderMutation, type HeaderSet, readHeaderMap } from "../../extproc/headers.js";
 import {
   bufferedBodyResponse,
@@ -98,6 +99,8 @@ export class EppStreamProcessor implements StreamHandler {
   private response: ResponseState | undefined;
   private servedEndpoint: string | undefined;
   private completed = false;
+  /** cancelled aborts a wait in flow control when the stream goes away. */
+  private readonly cancelled = new AbortController();
 
   constructor(
     private readonly env: EppEnvironment,
@@ -106,10 +109,11 @@ export class EppStreamProcessor implements StreamHandler {
     this.log = env.logger;
   }
 
-  onMessage(message: ProcessingRequest): void {
+  onMessage(message: ProcessingRequest): void | Promise<void> {
     if (this.ended) return;
     try {
-      this.dispatch(message);
+      const pending = this.dispatch(message);
+      if (pending) return pending.catch((e: unknown) => this.failed(e));
     } catch (e) {
       this.failed(e);
     }
@@ -124,6 +128,8 @@ export class EppStreamProcessor implements StreamHandler {
 
   onCancel(): void {
     if (this.ended) return;
+    // A request waiting in flow control leaves the queue now.
+    this.cancelled.abort();
     this.recordOutcome("cancelled", "none");
     this.completeResponse(true);
     this.ended = true;
@@ -131,6 +137,7 @@ export class EppStreamProcessor implements StreamHandler {
   }
 
   private failed(e: unknown): never {
+    this.cancelled.abort();
     this.recordOutcome("failed", "none");
     this.completeResponse(true);
     this.ended = true;
@@ -139,7 +146,7 @@ export class EppStreamProcessor implements StreamHandler {
     throw e;
   }
 
-  private dispatch(message: ProcessingRequest): void {
+  private dispatch(message: ProcessingRequest): void | Promise<void> {
     if (this.requestMode === undefined) this.readProtocolConfig(message);
     // Envoy's observability mode forbids answers; scheduling still runs for metrics and logs.
     if (message.observabilityMode) this.observeOnly = true;
@@ -150,11 +157,9 @@ export class EppStreamProcessor implements StreamHandler {
         this.onRequestHeaders(r.value, message.metadataContext);
         return;
       case "requestBody":
-        this.onRequestBody(r.value);
-        return;
+        return this.onRequestBody(r.value);
       case "requestTrailers":
-        this.onRequestTrailers();
-        return;
+        return this.onRequestTrailers();
       case "responseHeaders":
         this.onResponseHeaders(r.value);
         return;
@@ -251,7 +256,7 @@ export class EppStreamProcessor implements StreamHandler {
     );
   }
 
-  private onRequestBody(b: HttpBody): void {
+  private onRequestBody(b: HttpBody): void | Promise<void> {
     if (this.requestPhase === "awaiting-headers") {
       throw new StreamError(
         "FailedPrecondition",
@@ -273,27 +278,36 @@ export class EppStreamProcessor implements StreamHandler {
     this.chunks.push(b.body);
     this.receivedBytes += b.body.length;
     // BUFFERED mode sends the whole body in one message (trailers may still follow).
-    if (b.endOfStream || this.requestMode === "buffered") this.completeRequest(b.endOfStream);
+    if (b.endOfStream || this.requestMode === "buffered") return this.completeRequest(b.endOfStream);
   }
 
-  private onRequestTrailers(): void {
+  private onRequestTrailers(): void | Promise<void> {
     if (this.requestPhase === "awaiting-headers")
       throw new StreamError("InvalidArgument", "request trailers before request headers");
     // Trailers end a body whose last chunk had no end_of_stream: decide now, then answer them.
-    if (this.requestPhase === "receiving-body") this.completeRequest(false);
+    if (this.requestPhase === "receiving-body") {
+      const pending = this.completeRequest(false);
+      if (pending) return pending.then(() => this.send(emptyTrailersResponse("request")));
+    }
     this.send(emptyTrailersResponse("request"));
   }
 
-  private completeRequest(endOfStream: boolean): void {
+  private completeRequest(endOfStream: boolean): void | Promise<void> {
     this.requestPhase = "complete";
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.receivedBytes);
     this.chunks.length = 0;
-    const decided = this.env.director.handleRequest({
-      headers: this.headers,
-      body,
-      subsetHint: this.subsetHint,
-      requestId: this.requestId,
-    });
+    const input = { headers: this.headers, body, subsetHint: this.subsetHint, requestId: this.requestId };
+    const decided = this.env.director.admitAndSchedule(input, this.cancelled.signal);
+    if ("then" in decided) return decided.then((d) => this.onDecision(d, body, endOfStream));
+    this.onDecision(decided, body, endOfStream);
+  }
+
+  private onDecision(decided: Result<Decision, RequestError>, body: Uint8Array, endOfStream: boolean): void {
+    if (this.ended) {
+      // Cancelled while it waited or was scheduled: give the slot back at once.
+      if (decided.ok) decided.value.release?.();
+      return;
+    }
     if (!decided.ok) {
       this.reject(decided.error);
       return;
@@ -442,6 +456,7 @@ export class EppStreamProcessor implements StreamHandler {
   private completeResponse(aborted: boolean): void {
     if (this.completed || !this.decision) return;
     this.completed = true;
+    this.decision.release?.();
     const usage = aborted ? undefined : this.response?.usage?.finish();
     const request = this.decision.request;
     if (usage) {

@@ -36,6 +36,8 @@ export interface DirectorDeps {
   readonly random: () => number;
   /** subsetFilter honours the data plane's subset hint (GIE --disable-endpoint-subset-filter turns it off). */
   readonly subsetFilter: boolean;
+  /** admission is flow control when the flowControl gate is on; otherwise legacy shedding applies. */
+  readonly admission?: FlowAdmission | undefined;
 }
 
 /** Decision is a scheduled request: where it goes and what its body becomes. */
@@ -46,6 +48,23 @@ export interface Decision {
   readonly destinations: readonly string[];
   /** newBody is set when the body changed (model rewrite); otherwise the original bytes go on. */
   readonly newBody: Uint8Array | undefined;
+  /** release ends the request's in-flight slot under flow control; call once when the stream ends. */
+  readonly release?: (() => void) | undefined;
+}
+
+/** SLO_TTFT_HEADER carries the client's time-to-first-token objective in ms (EDF ordering). */
+export const SLO_TTFT_HEADER = "x-slo-ttft-ms";
+
+/** FlowAdmission holds a request until the pool has room; ok carries the in-flight slot's release. */
+export interface FlowAdmission {
+  admit(request: InferenceRequest, sloMs: number | undefined, signal: AbortSignal): Promise<Result<() => void, RequestError>>;
+}
+
+interface Prepared {
+  readonly request: InferenceRequest;
+  readonly candidates: readonly Endpoint[];
+  readonly newBody: Uint8Array | undefined;
+  fail(e: RequestError): Result<never, RequestError>;
 }
 
 /** RequestInput is what the stream processor hands over once the request body is complete. */
@@ -95,8 +114,40 @@ export class Director {
     return ok(list[Math.floor(this.deps.random() * list.length)]!.metadata.key);
   }
 
-  /** handleRequest schedules a request with a complete body. */
+  /** handleRequest schedules a request with a complete body (flow control off). */
   handleRequest(input: RequestInput): Result<Decision, RequestError> {
+    const prepared = this.prepare(input);
+    if (!prepared.ok) return prepared;
+    return this.decide(prepared.value, prepared.value.candidates, true);
+  }
+
+  /**
+   * admitAndSchedule is handleRequest behind flow control when it is on: the request waits in
+   * its priority band and flow until the pool has room, then is scheduled on the endpoints as
+   * they are at dispatch time (late binding). Without flow control it is handleRequest.
+   */
+  admitAndSchedule(input: RequestInput, signal: AbortSignal): Result<Decision, RequestError> | Promise<Result<Decision, RequestError>> {
+    const admission = this.deps.admission;
+    if (!admission) return this.handleRequest(input);
+    const prepared = this.prepare(input);
+    if (!prepared.ok) return prepared;
+    const p = prepared.value;
+    const slo = Number(input.headers.get(SLO_TTFT_HEADER));
+    return admission.admit(p.request, Number.isFinite(slo) && slo > 0 ? slo : undefined, signal).then((admitted) => {
+      if (!admitted.ok) return p.fail(admitted.error);
+      // Late binding: the pool may have changed while the request waited.
+      const candidates = this.candidates(input.subsetHint);
+      const decided = candidates.ok ? this.decide(p, candidates.value, false) : p.fail(candidates.error);
+      if (!decided.ok) {
+        admitted.value();
+        return decided;
+      }
+      return ok({ ...decided.value, release: admitted.value });
+    });
+  }
+
+  /** prepare parses the body and builds the scheduling request (everything before admission). */
+  private prepare(input: RequestInput): Result<Prepared, RequestError> {
     const { config, metrics } = this.deps;
     const parsed = config.parser.parse(requestPath(input.headers), input.body, input.headers);
     if (!parsed.ok) return parsed;
@@ -128,26 +179,29 @@ export class Director {
       now: performance.now(),
     };
     metrics.objectiveRequests.inc(modelLabels);
-
-    const start = performance.now();
-    const scheduled = this.schedule(request, candidates.value);
-    metrics.schedulerDuration.observe((performance.now() - start) / 1000);
-    if (!scheduled.ok) return fail(scheduled.error);
-
     const newBody =
-      rewrite !== undefined && rewrite !== body.model
-        ? encoder.encode(JSON.stringify({ ...body.body, model: rewrite }))
-        : undefined;
-    return ok({ ...scheduled.value, newBody });
+      rewrite !== undefined && rewrite !== body.model ? encoder.encode(JSON.stringify({ ...body.body, model: rewrite })) : undefined;
+    return ok({ request, candidates: candidates.value, newBody, fail });
+  }
+
+  /** decide schedules a prepared request over candidates and records the decision time. */
+  private decide(p: Prepared, candidates: readonly Endpoint[], legacyAdmission: boolean): Result<Decision, RequestError> {
+    const request = legacyAdmission ? p.request : { ...p.request, now: performance.now() };
+    const start = performance.now();
+    const scheduled = this.schedule(request, candidates, legacyAdmission);
+    this.deps.metrics.schedulerDuration.observe((performance.now() - start) / 1000);
+    if (!scheduled.ok) return p.fail(scheduled.error);
+    return ok({ ...scheduled.value, newBody: p.newBody });
   }
 
   private schedule(
     request: InferenceRequest,
     candidates: readonly Endpoint[],
+    legacyAdmission: boolean,
   ): Result<Omit<Decision, "newBody">, RequestError> {
     const { config, scheduler, metrics } = this.deps;
     // Legacy admission (flow control off): only sheddable requests are ever refused for load.
-    if (request.priority < 0 && config.saturationDetector.saturation(candidates, request.now) >= 1) {
+    if (legacyAdmission && request.priority < 0 && config.saturationDetector.saturation(candidates, request.now) >= 1) {
       return err(
         new RequestError("ResourceExhausted", "system saturated, sheddable request dropped", {
           reason: "sheddable_request_dropped",

@@ -18,6 +18,7 @@ import { EppMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import { loadHasher } from "../plugins/prefix/hashing.js";
 import { EppStreamProcessor, type EppEnvironment } from "../protocol/stream-processor.js";
+import { FlowControlAdmission } from "../flowcontrol/admission.js";
 import { Director } from "../request/director.js";
 import { ObjectiveStore } from "../request/objectives.js";
 import type { EppServerOptions } from "./options.js";
@@ -165,7 +166,12 @@ export class EppServer {
       cleanup.push(() => c.stop());
     }
 
+    const admission = config.flowControl
+      ? new FlowControlAdmission(config.flowControl, store, config.saturationDetector, metrics)
+      : undefined;
+    if (admission) cleanup.push(() => admission.close());
     const director = new Director({
+      admission,
       config,
       scheduler: config.scheduler.withTimer((extensionPoint, plugin, seconds) =>
         metrics.pluginDuration.observe(

@@ -231,10 +231,16 @@ describe("EndpointPickerConfig loading", () => {
       message: "unknown feature gate",
     },
     {
-      name: "flowControl gate",
-      yaml: "featureGates: [flowControl]\nplugins: [{type: queue-scorer}]",
-      path: "featureGates[0]",
-      message: "not implemented",
+      name: "an unknown fairness policy",
+      yaml: "featureGates: [flowControl]\nplugins: [{type: queue-scorer}]\nflowControl: {fairnessPolicy: lottery}",
+      path: "flowControl.fairnessPolicy",
+      message: 'unknown fairness policy "lottery"',
+    },
+    {
+      name: "a bad queue byte quantity",
+      yaml: "featureGates: [flowControl]\nplugins: [{type: queue-scorer}]\nflowControl: {maxBytes: lots}",
+      path: "flowControl.maxBytes",
+      message: "quantity",
     },
     {
       name: "an alpha plugin without its gate",
