@@ -39,7 +39,13 @@ function req(id: string, flow: string, priority = 0, extra: Partial<EnqueueReque
 /** drain opens the gate one request at a time and returns the dispatch order. */
 async function dispatchOrder(controller: FlowController, g: ReturnType<typeof gate>, waits: Map<string, Promise<DispatchOutcome>>) {
   const order: string[] = [];
-  for (const [id, p] of waits) p.then((o) => o.kind === "dispatched" && (order.push(id), g.consume()));
+  for (const [id, p] of waits) {
+    p.then((o) => {
+      if (o.kind !== "dispatched") return;
+      order.push(id);
+      g.consume();
+    });
+  }
   for (let i = 0; i < waits.size; i++) {
     g.open(1);
     controller.notify();
