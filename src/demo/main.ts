@@ -7,14 +7,16 @@ import {
   adapterMappingYaml,
   bbrConfigWithMappingFile,
   devgwConfigYaml,
+  eppEndpointsYaml,
   type SimPoolSpec,
   type StartedPool,
   startBbr,
   startDevgw,
+  startEpp,
   startSimPool,
 } from "./stack.js";
 
-// `npm run demo`: the whole local stack (two simulator pools, BBR, devgw) in one command.
+// `npm run demo`: the whole local stack (two simulator pools, BBR, EPP, devgw) in one command.
 
 const FLAGS: readonly FlagSpec[] = [
   { name: "port", kind: "string", help: "devgw listener port", default: "8080" },
@@ -33,13 +35,16 @@ function curlExamples(port: number): string {
   const chat = (model: string, extra = "") =>
     `'{"model":"${model}","messages":[{"role":"user","content":"Hello!"}],"max_tokens":8${extra}}'`;
   return [
-    "# a qwen replica answers (see x-inference-pod; repeat it to see round-robin)",
+    "# a qwen replica answers; the EPP picks the replica by load and prefix (see x-inference-pod)",
     `curl -si ${url} ${json} -d ${chat("qwen-2.5-7b")}`,
+    "# the same long system prompt keeps landing on the replica that has it cached (prefix affinity)",
+    "P=$(printf 'You are a meticulous assistant. %.0s' $(seq 1 60))",
+    `for q in 1 2 3; do curl -s -o /dev/null -D - ${url} ${json} -d "{\\"model\\":\\"qwen-2.5-7b\\",\\"messages\\":[{\\"role\\":\\"system\\",\\"content\\":\\"$P\\"},{\\"role\\":\\"user\\",\\"content\\":\\"Q$q\\"}],\\"max_tokens\\":8}" | grep -i x-inference-pod; done`,
     "# a LoRA adapter lands on its base model's pool",
     `curl -si ${url} ${json} -d ${chat("sql-lora")}`,
     "# streaming: SSE events arrive as the tokens are produced",
     `curl -sN ${url} ${json} -d ${chat("llama-3-8b", ',"stream":true')}`,
-    "# an unknown model: 404 from the route table",
+    "# an unknown model: no replica serves it, so the EPP answers 503 model_not_served",
     `curl -si ${url} ${json} -d ${chat("no-such-model")}`,
     "# a spoofed routing header cannot redirect: BBR overwrites it, so this lands on llama",
     `curl -si ${url} ${json} -H 'X-Gateway-Model-Name: qwen-2.5-7b' -d ${chat("chat-lora")}`,
@@ -87,11 +92,18 @@ async function main(): Promise<number> {
     writeFileSync(join(dir, "bbr.yaml"), bbrConfigWithMappingFile("adapters.yaml"));
     const bbr = await startBbr({ configPath: join(dir, "bbr.yaml"), logFile: log("bbr") });
     services.push(bbr.service);
+    writeFileSync(join(dir, "endpoints.yaml"), eppEndpointsYaml(pools));
+    const epp = await startEpp({ endpointsPath: join(dir, "endpoints.yaml"), logFile: log("epp") });
+    services.push(epp.service);
+    // BBR first (model headers, so the route is known), then the EPP (the replica).
     writeFileSync(
       join(dir, "devgw.yaml"),
       devgwConfigYaml({
         listeners: [{ name: "http", port }],
-        processors: [{ name: "bbr", grpcPort: bbr.grpcPort }],
+        processors: [
+          { name: "bbr", grpcPort: bbr.grpcPort },
+          { name: "epp", grpcPort: epp.grpcPort, messageTimeout: "10s" },
+        ],
         pools,
       }),
     );
@@ -109,6 +121,7 @@ async function main(): Promise<number> {
         return `  ${`pool ${p.spec.name}`.padEnd(12)} ${p.spec.model}${adapters}: ${where}`;
       }),
       `  ${"bbr".padEnd(12)} ext_proc gRPC 127.0.0.1:${bbr.grpcPort}, metrics http://127.0.0.1:${bbr.metricsPort}/metrics`,
+      `  ${"epp".padEnd(12)} ext_proc gRPC 127.0.0.1:${epp.grpcPort}, metrics http://127.0.0.1:${epp.metricsPort}/metrics`,
       `  ${"devgw".padEnd(12)} http://localhost:${gwPort} (HTTP/1.1 and h2c)`,
       `  configs and logs: ${dir} (edit adapters.yaml to remap LoRA adapters live)`,
       "",

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** distEntry is the compiled entry point of a command, e.g. distEntry("sim"). */
-export function distEntry(command: "sim" | "bbr" | "devgw"): string {
+export function distEntry(command: "sim" | "bbr" | "devgw" | "epp"): string {
   return `${REPO_ROOT}dist/${command}/main.js`;
 }
 

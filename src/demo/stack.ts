@@ -88,6 +88,60 @@ export async function startBbr(opts: {
   return { service, grpcPort: ports.grpc, metricsPort: ports.metrics };
 }
 
+/** StartedEpp is a running `epp` and its ports. */
+export interface StartedEpp {
+  readonly service: ChildService;
+  readonly grpcPort: number;
+  readonly metricsPort: number;
+}
+
+/** startEpp starts `epp` on free loopback ports with an endpoints file (and optional config). */
+export async function startEpp(opts: { endpointsPath: string; configPath?: string; logFile?: string }): Promise<StartedEpp> {
+  const args = [
+    distEntry("epp"),
+    "--grpc-port",
+    "0",
+    "--grpc-health-port",
+    "0",
+    "--metrics-port",
+    "0",
+    "--bind-address",
+    "127.0.0.1",
+    "--endpoints-file",
+    opts.endpointsPath,
+    ...(opts.configPath ? ["--config-file", opts.configPath] : []),
+  ];
+  const service = await startService({
+    name: "epp",
+    args,
+    readyMsg: "epp serving",
+    ...(opts.logFile ? { logFile: opts.logFile } : {}),
+  });
+  const ports = service.ready["ports"] as { grpc: number; metrics: number };
+  return { service, grpcPort: ports.grpc, metricsPort: ports.metrics };
+}
+
+/**
+ * eppEndpointsYaml lists every simulator replica with the models it serves, so one EPP can pick
+ * for several pools: its model-filter keeps each request on replicas that serve its model.
+ */
+export function eppEndpointsYaml(pools: readonly StartedPool[]): string {
+  const lines = ["endpoints:"];
+  for (const p of pools) {
+    for (const i of p.instances) {
+      lines.push(
+        `  - name: ${i.name}`,
+        "    address: 127.0.0.1",
+        `    port: ${i.port}`,
+        `    labels: {pool: ${p.spec.name}}`,
+        `    models: [${p.spec.model}]`,
+        `    loraAdapters: [${p.spec.loraModules.join(", ")}]`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 /** StartedDevgw is a running `devgw` and the ports of its listeners by name. */
 export interface StartedDevgw {
   readonly service: ChildService;
