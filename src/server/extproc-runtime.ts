@@ -9,10 +9,10 @@ import {
   type StreamObserver,
   serveExtProcStream,
 } from "../extproc/grpc-transport.js";
-import type { StreamHandlerFactory } from "../extproc/stream.js";
+import type { ResponseSink, StreamHandler } from "../extproc/stream.js";
 import type { ProcessingRequest, ProcessingResponse } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HealthState, healthServiceDefinition, healthServiceImplementation } from "../health/health-service.js";
-import { startOpsHttpServer } from "../ops/http-endpoints.js";
+import { type ExtraRoute, startOpsHttpServer } from "../ops/http-endpoints.js";
 
 type ExtProcCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
@@ -37,10 +37,16 @@ export interface ExtProcRuntimeOptions {
   readonly logger: Logger;
   /** Services the gRPC health server knows besides "" (all start NOT_SERVING). */
   readonly healthServices: readonly string[];
-  readonly createHandler: StreamHandlerFactory;
-  readonly observer?: StreamObserver;
+  /** createHandler builds a stream's handler; metadata is the gRPC call's (e.g. trace context). */
+  readonly createHandler: (sink: ResponseSink, metadata: grpc.Metadata) => StreamHandler;
+  /** observerFor gives each stream its observer (per-stream state such as a config lease). */
+  readonly observerFor?: () => StreamObserver;
   /** ready adds a component condition to /readyz (e.g. "endpoints discovered"). */
   readonly ready?: () => boolean;
+  /** credentials secure the ext_proc port (TLS); the health and ops ports stay plaintext. */
+  readonly credentials?: grpc.ServerCredentials | undefined;
+  /** extraRoutes add handlers (an admin API) to the ops port. */
+  readonly extraRoutes?: readonly ExtraRoute[];
 }
 
 /**
@@ -74,10 +80,14 @@ export class ExtProcRuntime {
     grpcServer.addService(extProcServiceDefinition, { Process: (call: ExtProcCall) => runtime.serveStream(call) });
     runtime.healthServer.addService(healthServiceDefinition, healthServiceImplementation(runtime.health));
     try {
-      const grpcPort = await bindServer(grpcServer, options.bindAddress, options.grpcPort);
+      const grpcPort = await bindServer(grpcServer, options.bindAddress, options.grpcPort, options.credentials);
       const healthPort = await bindServer(runtime.healthServer, options.bindAddress, options.grpcHealthPort);
       const ops = await startOpsHttpServer(
-        { registry: options.registry, ready: () => runtime.accepting && (options.ready?.() ?? true) },
+        {
+          registry: options.registry,
+          ready: () => runtime.accepting && (options.ready?.() ?? true),
+          ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+        },
         options.bindAddress,
         options.metricsPort,
       );
@@ -107,8 +117,8 @@ export class ExtProcRuntime {
       call.emit("error", { code: grpc.status.UNAVAILABLE, details: `${this.options.name} is shutting down` });
       return;
     }
-    const observer = this.options.observer;
-    serveExtProcStream(call, this.options.createHandler, {
+    const observer = this.options.observerFor?.();
+    serveExtProcStream(call, (sink) => this.options.createHandler(sink, call.metadata), {
       opened: () => {
         this.activeStreams++;
         observer?.opened();

@@ -1,27 +1,12 @@
-import type { Server as HttpServer } from "node:http";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { createLogger, type Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { packageVersion } from "../../common/version.js";
-import type {
-  ProcessingRequest,
-  ProcessingResponse,
-} from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import {
-  bindServer,
-  createGrpcServer,
-  EXT_PROC_SERVICE,
-  extProcServiceDefinition,
-  serveExtProcStream,
-} from "../../extproc/grpc-transport.js";
-import {
-  HealthState,
-  healthServiceDefinition,
-  healthServiceImplementation,
-  ServingStatus,
-} from "../../health/health-service.js";
-import { startOpsHttpServer } from "../../ops/http-endpoints.js";
+import { EXT_PROC_SERVICE } from "../../extproc/grpc-transport.js";
+import { type HealthState, ServingStatus } from "../../health/health-service.js";
 import { loadServingTls, type ServingTls } from "../../ops/tls/serving-credentials.js";
+import { ExtProcRuntime, type RuntimePorts } from "../../server/extproc-runtime.js";
+import { adminRoute } from "../admin/admin-route.js";
 import { compileChains, type FailureReporter } from "../chain.js";
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from "../config/default-config.js";
 import {
@@ -36,12 +21,9 @@ import type { BbrRegistry } from "../framework/plugin-handle.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import type { BbrEnvironment, BbrSettings } from "../settings.js";
-import { adminRoute } from "../admin/admin-route.js";
 import { ConfigReloader, ConfigSnapshots, type Lease, type ReloadResult } from "./config-reloader.js";
 import type { BbrServerOptions } from "./options.js";
 import { bbrStreamFactory } from "./stream-factory.js";
-
-type ExtProcCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
 /** BbrServerDeps lets embedders and tests supply a registry, logger or metrics. */
 export interface BbrServerDeps {
@@ -51,37 +33,27 @@ export interface BbrServerDeps {
 }
 
 /** BoundPorts are the ports actually listened on (useful when 0 was asked for). */
-export interface BoundPorts {
-  readonly grpc: number;
-  readonly health: number;
-  readonly metrics: number;
-}
+export type BoundPorts = RuntimePorts;
 
 // Room for protobuf framing and headers on top of the largest body a message may carry.
 const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
 
 /**
- * BbrServer is a running BBR: the ext_proc gRPC server, the gRPC health server and the HTTP
- * ops port, sharing one config snapshot.
+ * BbrServer is a running BBR: the shared ext_proc runtime (ext_proc gRPC, gRPC health, HTTP
+ * ops port, drain) serving BBR stream processors over hot-reloadable config generations.
  */
 export class BbrServer implements BbrEnvironment {
   /** snapshots holds the serving config; each stream keeps the generation it opened on. */
   readonly snapshots: ConfigSnapshots;
   private reloader: ConfigReloader | undefined;
-  private ready = false;
+  private runtime: ExtProcRuntime | undefined;
   private stopping: Promise<void> | undefined;
-  private activeStreams = 0;
 
   private constructor(
     readonly options: BbrServerOptions,
     readonly logger: Logger,
     readonly metrics: BbrMetrics,
     loaded: LoadedConfig,
-    readonly health: HealthState,
-    private readonly grpcServer: grpc.Server,
-    private readonly healthServer: grpc.Server,
-    private opsServer: HttpServer | undefined,
-    public ports: BoundPorts,
     private readonly tls: ServingTls | undefined,
   ) {
     this.snapshots = new ConfigSnapshots(loaded, (l) => settingsFrom(l, options, { metrics, logger }), logger);
@@ -110,53 +82,40 @@ export class BbrServer implements BbrEnvironment {
     }
 
     metrics.info.set({ commit: process.env["BUILD_COMMIT"] ?? "unknown", build_ref: packageVersion() }, 1);
-    const health = new HealthState([EXT_PROC_SERVICE]);
-    const limit = options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES;
-    const grpcServer = createGrpcServer({ maxReceiveMessageBytes: limit, maxSendMessageBytes: 2 * limit });
-    const healthServer = new grpc.Server();
-    const noPorts = { grpc: 0, health: 0, metrics: 0 };
-    const server = new BbrServer(
-      options,
-      logger,
-      metrics,
-      loaded.value,
-      health,
-      grpcServer,
-      healthServer,
-      undefined,
-      noPorts,
-      tls,
-    );
-
-    grpcServer.addService(extProcServiceDefinition, {
-      Process: (call: ExtProcCall) => server.serveStream(call),
-    });
-    healthServer.addService(healthServiceDefinition, healthServiceImplementation(health));
+    const server = new BbrServer(options, logger, metrics, loaded.value, tls);
     try {
-      const grpcPort = await bindServer(grpcServer, options.bindAddress, options.grpcPort, tls?.credentials);
-      const healthPort = await bindServer(healthServer, options.bindAddress, options.grpcHealthPort);
-      const admin = adminRoute(
-        { snapshots: server.snapshots, logger },
-        // Evaluate carries a body; bytes travel base64-encoded in JSON.
-        { expose: options.exposeAdminApi, readMaxBytes: 2 * options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES },
-      );
-      const ops = await startOpsHttpServer(
-        { registry: metrics.registry, ready: () => server.ready, extraRoutes: [admin] },
-        options.bindAddress,
-        options.metricsPort,
-      );
-      server.opsServer = ops.server;
-      server.ports = { grpc: grpcPort, health: healthPort, metrics: ops.port };
+      server.runtime = await ExtProcRuntime.start({
+        name: "bbr",
+        bindAddress: options.bindAddress,
+        grpcPort: options.grpcPort,
+        grpcHealthPort: options.grpcHealthPort,
+        metricsPort: options.metricsPort,
+        maxMessageBytes: options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES,
+        registry: metrics.registry,
+        logger,
+        healthServices: [EXT_PROC_SERVICE],
+        credentials: tls?.credentials,
+        // The processor reads settings() when it is created, right after opened() took the
+        // lease, in the same tick: lease and settings are of the same generation.
+        createHandler: (sink, metadata: grpc.Metadata) => bbrStreamFactory(server, metadata, options.tracing)(sink),
+        observerFor: () => server.streamObserver(),
+        extraRoutes: [
+          adminRoute(
+            { snapshots: server.snapshots, logger },
+            // Evaluate carries a body; bytes travel base64-encoded in JSON.
+            { expose: options.exposeAdminApi, readMaxBytes: 2 * options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES },
+          ),
+        ],
+      });
     } catch (e) {
-      await server.forceClose();
+      await server.releaseResources();
       throw e;
     }
     if (options.configPath !== undefined && options.watchConfig) {
       server.reloader = new ConfigReloader({ path: options.configPath, context, snapshots: server.snapshots, logger });
       server.reloader.start();
     }
-    server.ready = true;
-    health.setAll(ServingStatus.SERVING);
+    server.runtime.health.setAll(ServingStatus.SERVING);
     logger.info(
       { ports: server.ports, config: loaded.value.source, version: packageVersion(), tls: server.tlsSummary() },
       "bbr serving",
@@ -166,6 +125,16 @@ export class BbrServer implements BbrEnvironment {
 
   settings(): BbrSettings {
     return this.snapshots.settings();
+  }
+
+  /** ports are the bound ports. */
+  get ports(): BoundPorts {
+    return this.runtime?.ports ?? { grpc: 0, health: 0, metrics: 0 };
+  }
+
+  /** health is the gRPC health state (SERVING while accepting streams). */
+  get health(): HealthState {
+    return this.runtime!.health;
   }
 
   /** config is the loaded config currently serving new streams. */
@@ -178,27 +147,18 @@ export class BbrServer implements BbrEnvironment {
     return this.reloader?.reload();
   }
 
-  private serveStream(call: ExtProcCall): void {
-    if (!this.ready) {
-      // Draining: refuse new streams so Envoy picks another replica.
-      call.emit("error", { code: grpc.status.UNAVAILABLE, details: "bbr is shutting down" });
-      return;
-    }
-    // The processor reads settings() right after opened(), in the same tick, so the lease and
-    // the settings it runs with are of the same generation.
+  private streamObserver() {
     let lease: Lease | undefined;
-    serveExtProcStream(call, bbrStreamFactory(this, call.metadata, this.options.tracing), {
+    return {
       opened: () => {
         lease = this.snapshots.lease();
-        this.activeStreams++;
         this.metrics.activeStreams.inc();
       },
       closed: () => {
         lease?.release();
-        this.activeStreams--;
         this.metrics.activeStreams.dec();
       },
-    });
+    };
   }
 
   /** tlsSummary says what the ext_proc port serves: false for plaintext, else the certificate. */
@@ -210,7 +170,7 @@ export class BbrServer implements BbrEnvironment {
 
   /** inFlightStreams is the number of ext_proc streams open now. */
   get inFlightStreams(): number {
-    return this.activeStreams;
+    return this.runtime?.inFlightStreams ?? 0;
   }
 
   /**
@@ -218,35 +178,17 @@ export class BbrServer implements BbrEnvironment {
    * get up to drainTimeoutMs to finish, then everything closes.
    */
   stop(drainTimeoutMs = this.options.drainTimeoutMs): Promise<void> {
-    this.stopping ??= this.drain(drainTimeoutMs);
+    this.stopping ??= (async () => {
+      this.runtime?.health.setAll(ServingStatus.NOT_SERVING);
+      await this.runtime?.stop(drainTimeoutMs);
+      await this.releaseResources();
+      this.logger.info("stopped");
+    })();
     return this.stopping;
   }
 
-  private async drain(drainTimeoutMs: number): Promise<void> {
-    this.ready = false;
-    this.health.setAll(ServingStatus.NOT_SERVING);
-    this.logger.info({ inFlight: this.activeStreams, drainTimeoutMs }, "draining");
-    const graceful = new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), drainTimeoutMs);
-    });
-    const result = await Promise.race([graceful, timeout]);
-    clearTimeout(timer);
-    if (result === "timeout") this.logger.warn({ inFlight: this.activeStreams }, "drain timeout; closing open streams");
-    await this.forceClose();
-    this.logger.info("stopped");
-  }
-
-  private async forceClose(): Promise<void> {
-    this.grpcServer.forceShutdown();
-    this.healthServer.forceShutdown();
+  private async releaseResources(): Promise<void> {
     this.tls?.dispose();
-    const ops = this.opsServer;
-    if (ops) {
-      ops.closeAllConnections();
-      await new Promise<void>((resolve) => ops.close(() => resolve()));
-    }
     this.reloader?.stop();
     await this.snapshots.closeAll();
   }

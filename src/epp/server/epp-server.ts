@@ -211,7 +211,7 @@ export class EppServer {
         logger,
         healthServices: [HEALTH_LIVENESS, HEALTH_READINESS, EXT_PROC_SERVICE],
         createHandler: (sink) => new EppStreamProcessor(env, sink),
-        observer: { opened: () => metrics.activeStreams.inc(), closed: () => metrics.activeStreams.dec() },
+        observerFor: () => ({ opened: () => metrics.activeStreams.inc(), closed: () => metrics.activeStreams.dec() }),
         ready: () => store.synced,
       });
     } catch (e) {
