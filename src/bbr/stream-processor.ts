@@ -9,11 +9,11 @@ import {
   type Phase,
   streamedBodyResponses,
 } from "../extproc/responses.js";
+import { type BodyMode, bodyModesOf, dispatchPhase, type PhaseHandlers } from "../extproc/phases.js";
 import { type ResponseSink, StreamError, type StreamHandler } from "../extproc/stream.js";
 import { CycleState } from "../framework/cycle-state.js";
 import { isRequestError, RequestError } from "../framework/errors.js";
 import type { Plugin } from "../framework/plugin.js";
-import { ProcessingMode_BodySendMode as BodySendMode } from "../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
 import type {
   HttpBody,
   HttpHeaders,
@@ -28,29 +28,6 @@ import { InferenceRequest, InferenceResponse } from "./framework/inference-messa
 import { MessageBody } from "./framework/message-body.js";
 import type { RequestOutcome } from "./metrics.js";
 import type { BbrEnvironment, BbrSettings } from "./settings.js";
-
-/**
- * BodyMode is how Envoy sends a body, per direction:
- * - duplex: FULL_DUPLEX_STREAMED; BBR may hold messages and answers with streamed bodies.
- * - buffered: BUFFERED; exactly one answer per message.
- * - none: no body will come; headers are answered at once.
- * - passthrough: STREAMED, BUFFERED_PARTIAL or GRPC. Header changes cannot follow the body in
- *   these modes, so BBR answers each message unchanged (owned headers still stripped).
- */
-type BodyMode = "duplex" | "buffered" | "none" | "passthrough";
-
-function bodyModeOf(mode: BodySendMode): BodyMode {
-  switch (mode) {
-    case BodySendMode.FULL_DUPLEX_STREAMED:
-      return "duplex";
-    case BodySendMode.BUFFERED:
-      return "buffered";
-    case BodySendMode.NONE:
-      return "none";
-    default:
-      return "passthrough";
-  }
-}
 
 type RequestPhase = "awaiting-headers" | "receiving-body" | "passthrough-body" | "complete";
 type ResponsePhase = "awaiting-headers" | "streaming-body" | "buffering-body" | "complete";
@@ -146,35 +123,22 @@ export class BbrStreamProcessor implements StreamHandler {
     if (this.requestMode === undefined) this.readProtocolConfig(message);
     // Envoy's observability mode forbids answers; the chain still runs for metrics and logs.
     if (message.observabilityMode) this.observeOnly = true;
-    const r = message.request;
-    switch (r.case) {
-      case "requestHeaders":
-        return this.onRequestHeaders(r.value);
-      case "requestBody":
-        return this.onRequestBody(r.value);
-      case "requestTrailers":
-        return this.onRequestTrailers();
-      case "responseHeaders":
-        return this.onResponseHeaders(r.value);
-      case "responseBody":
-        return this.onResponseBody(r.value);
-      case "responseTrailers":
-        return this.onResponseTrailers();
-      default:
-        throw new StreamError("InvalidArgument", "ProcessingRequest carries no known request message");
-    }
+    return dispatchPhase(message, this.phases);
   }
 
+  private readonly phases: PhaseHandlers<void | Promise<void>> = {
+    requestHeaders: (h) => this.onRequestHeaders(h),
+    requestBody: (b) => this.onRequestBody(b),
+    requestTrailers: () => this.onRequestTrailers(),
+    responseHeaders: (h) => this.onResponseHeaders(h),
+    responseBody: (b) => this.onResponseBody(b),
+    responseTrailers: () => this.onResponseTrailers(),
+  };
+
   private readProtocolConfig(message: ProcessingRequest): void {
-    const config = message.protocolConfig;
-    if (config) {
-      this.requestMode = bodyModeOf(config.requestBodyMode);
-      this.responseMode = bodyModeOf(config.responseBodyMode);
-      return;
-    }
-    const mode: BodyMode = this.settings.streamingByDefault ? "duplex" : "buffered";
-    this.requestMode = mode;
-    this.responseMode = mode;
+    const modes = bodyModesOf(message, this.settings.streamingByDefault);
+    this.requestMode = modes.request;
+    this.responseMode = modes.response;
   }
 
   private send(response: ProcessingResponse): void {

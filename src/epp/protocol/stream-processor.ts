@@ -11,11 +11,11 @@ import {
   streamedBodyResponses,
   withDynamicMetadata,
 } from "../../extproc/responses.js";
+import { type BodyMode, bodyModesOf, dispatchPhase, type PhaseHandlers } from "../../extproc/phases.js";
 import { type ResponseSink, StreamError, type StreamHandler } from "../../extproc/stream.js";
 import { RequestError } from "../../framework/errors.js";
 import type { Plugin } from "../../framework/plugin.js";
 import type { Metadata } from "../../gen/envoy/config/core/v3/base_pb.js";
-import { ProcessingMode_BodySendMode as BodySendMode } from "../../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
 import type {
   HttpBody,
   HttpHeaders,
@@ -46,26 +46,6 @@ export interface EppEnvironment {
   readonly metrics: EppMetrics;
   readonly logger: Logger;
   readonly settings: EppSettings;
-}
-
-/**
- * BodyMode is how Envoy sends a body: duplex (FULL_DUPLEX_STREAMED, the protocol's mode),
- * buffered (BUFFERED: one body message, answered once), none (no body), passthrough (STREAMED
- * and other modes, where headers must be answered before the body arrives).
- */
-type BodyMode = "duplex" | "buffered" | "none" | "passthrough";
-
-function bodyModeOf(mode: BodySendMode): BodyMode {
-  switch (mode) {
-    case BodySendMode.FULL_DUPLEX_STREAMED:
-      return "duplex";
-    case BodySendMode.BUFFERED:
-      return "buffered";
-    case BodySendMode.NONE:
-      return "none";
-    default:
-      return "passthrough";
-  }
 }
 
 type RequestPhase = "awaiting-headers" | "receiving-body" | "complete";
@@ -99,6 +79,8 @@ export class EppStreamProcessor implements StreamHandler {
   private response: ResponseState | undefined;
   private servedEndpoint: string | undefined;
   private completed = false;
+  /** metadataContext is the current message's (the request headers read the subset hint from it). */
+  private metadataContext: Metadata | undefined;
   /** cancelled aborts a wait in flow control when the stream goes away. */
   private readonly cancelled = new AbortController();
 
@@ -151,39 +133,23 @@ export class EppStreamProcessor implements StreamHandler {
     // Envoy's observability mode forbids answers; scheduling still runs for metrics and logs.
     if (message.observabilityMode) this.observeOnly = true;
     this.noteServedEndpoint(message.metadataContext);
-    const r = message.request;
-    switch (r.case) {
-      case "requestHeaders":
-        this.onRequestHeaders(r.value, message.metadataContext);
-        return;
-      case "requestBody":
-        return this.onRequestBody(r.value);
-      case "requestTrailers":
-        return this.onRequestTrailers();
-      case "responseHeaders":
-        this.onResponseHeaders(r.value);
-        return;
-      case "responseBody":
-        this.onResponseBody(r.value);
-        return;
-      case "responseTrailers":
-        this.onResponseTrailers();
-        return;
-      default:
-        throw new StreamError("InvalidArgument", "ProcessingRequest carries no known request message");
-    }
+    this.metadataContext = message.metadataContext;
+    return dispatchPhase(message, this.phases);
   }
 
+  private readonly phases: PhaseHandlers<void | Promise<void>> = {
+    requestHeaders: (h) => this.onRequestHeaders(h, this.metadataContext),
+    requestBody: (b) => this.onRequestBody(b),
+    requestTrailers: () => this.onRequestTrailers(),
+    responseHeaders: (h) => this.onResponseHeaders(h),
+    responseBody: (b) => this.onResponseBody(b),
+    responseTrailers: () => this.onResponseTrailers(),
+  };
+
   private readProtocolConfig(message: ProcessingRequest): void {
-    const config = message.protocolConfig;
-    if (config) {
-      this.requestMode = bodyModeOf(config.requestBodyMode);
-      this.responseMode = bodyModeOf(config.responseBodyMode);
-      return;
-    }
-    const mode: BodyMode = this.env.settings.streamingByDefault ? "duplex" : "buffered";
-    this.requestMode = mode;
-    this.responseMode = mode;
+    const modes = bodyModesOf(message, this.env.settings.streamingByDefault);
+    this.requestMode = modes.request;
+    this.responseMode = modes.response;
   }
 
   private noteServedEndpoint(metadata: Metadata | undefined): void {

@@ -1,0 +1,69 @@
+import { ProcessingMode_BodySendMode as BodySendMode } from "../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
+import type { HttpBody, HttpHeaders, ProcessingRequest } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { StreamError } from "./stream.js";
+
+/**
+ * BodyMode is how Envoy sends a body, per direction:
+ * - duplex: FULL_DUPLEX_STREAMED; the processor may hold messages and answers with streamed bodies.
+ * - buffered: BUFFERED; exactly one answer per message.
+ * - none: no body will come; headers are answered at once.
+ * - passthrough: STREAMED, BUFFERED_PARTIAL or GRPC, where headers must be answered before the
+ *   body arrives, so header changes cannot depend on it.
+ */
+export type BodyMode = "duplex" | "buffered" | "none" | "passthrough";
+
+/** bodyModeOf maps Envoy's BodySendMode. */
+export function bodyModeOf(mode: BodySendMode): BodyMode {
+  switch (mode) {
+    case BodySendMode.FULL_DUPLEX_STREAMED:
+      return "duplex";
+    case BodySendMode.BUFFERED:
+      return "buffered";
+    case BodySendMode.NONE:
+      return "none";
+    default:
+      return "passthrough";
+  }
+}
+
+/**
+ * bodyModesOf reads the body modes from the stream's first message: Envoy's protocol_config when
+ * it sends one, else the server's default (FULL_DUPLEX_STREAMED when streaming, else BUFFERED).
+ */
+export function bodyModesOf(first: ProcessingRequest, streamingByDefault: boolean): { request: BodyMode; response: BodyMode } {
+  const config = first.protocolConfig;
+  if (config) return { request: bodyModeOf(config.requestBodyMode), response: bodyModeOf(config.responseBodyMode) };
+  const mode: BodyMode = streamingByDefault ? "duplex" : "buffered";
+  return { request: mode, response: mode };
+}
+
+/** PhaseHandlers handle each kind of ext_proc message; R is what a handler returns. */
+export interface PhaseHandlers<R> {
+  requestHeaders(h: HttpHeaders): R;
+  requestBody(b: HttpBody): R;
+  requestTrailers(): R;
+  responseHeaders(h: HttpHeaders): R;
+  responseBody(b: HttpBody): R;
+  responseTrailers(): R;
+}
+
+/** dispatchPhase calls the handler for a message's request case; an unknown case is protocol misuse. */
+export function dispatchPhase<R>(message: ProcessingRequest, handlers: PhaseHandlers<R>): R {
+  const r = message.request;
+  switch (r.case) {
+    case "requestHeaders":
+      return handlers.requestHeaders(r.value);
+    case "requestBody":
+      return handlers.requestBody(r.value);
+    case "requestTrailers":
+      return handlers.requestTrailers();
+    case "responseHeaders":
+      return handlers.responseHeaders(r.value);
+    case "responseBody":
+      return handlers.responseBody(r.value);
+    case "responseTrailers":
+      return handlers.responseTrailers();
+    default:
+      throw new StreamError("InvalidArgument", "ProcessingRequest carries no known request message");
+  }
+}
