@@ -1,5 +1,5 @@
-import { formatUsage, parseFlags } from "../common/flags.js";
-import { packageVersion } from "../common/version.js";
+import { formatUsage } from "../common/flags.js";
+import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE, readServerCommandLine } from "../server/command-line.js";
 import { runSubcommand, SUBCOMMANDS_USAGE } from "./commands/dispatch.js";
 import { formatConfigError } from "./config/loader.js";
 import { BbrServer } from "./server/bbr-server.js";
@@ -15,9 +15,7 @@ ${formatUsage(BBR_FLAGS)}
 `;
 
 /** Exit codes: 0 ok (including a completed drain), 1 config or start-up error, 2 bad command line, 130 forced stop. */
-export const EXIT_OK = 0;
-export const EXIT_CONFIG = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_CONFIG, EXIT_OK, EXIT_USAGE };
 export const EXIT_INTERRUPTED = 130;
 
 /**
@@ -28,32 +26,9 @@ export const EXIT_INTERRUPTED = 130;
 export async function runCli(argv: readonly string[]): Promise<number> {
   const subcommand = runSubcommand(argv);
   if (subcommand) return subcommand;
-  const parsed = parseFlags(argv, BBR_FLAGS);
-  if (!parsed.ok) {
-    process.stderr.write(`bbr: ${parsed.error}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  const { flags, positional } = parsed.value;
-  if (flags.get("help") === "true") {
-    process.stdout.write(USAGE);
-    return EXIT_OK;
-  }
-  if (flags.get("version") === "true") {
-    process.stdout.write(`${packageVersion()}\n`);
-    return EXIT_OK;
-  }
-  if (positional.length > 0) {
-    process.stderr.write(`bbr: unexpected argument ${JSON.stringify(positional[0])}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  flags.delete("help");
-  flags.delete("version");
-  const options = optionsFromFlags(flags);
-  if (!options.ok) {
-    process.stderr.write(`bbr: ${options.error.join("\n")}\n`);
-    return EXIT_USAGE;
-  }
-  return serveUntilSignalled(options.value);
+  const commandLine = readServerCommandLine("bbr", argv, BBR_FLAGS, USAGE, optionsFromFlags);
+  if ("exit" in commandLine) return commandLine.exit;
+  return serveUntilSignalled(commandLine.options);
 }
 
 /**
