@@ -47,7 +47,7 @@ export function formatUsage(specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
     const left = `  --${s.name}${s.kind === "string" ? " VALUE" : ""}`;
     const def = s.default === undefined ? "" : ` (default ${s.default})`;
-    return `${left.padEnd(34)}${s.help}${def}`;
+    return `${left.padEnd(36)} ${s.help}${def}`;
   });
   return rows.join("\n");
 }
