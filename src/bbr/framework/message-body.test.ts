@@ -82,7 +82,10 @@ describe("MessageBody field reads (scanner) match the parsed body", () => {
   });
 
   it("handles a body sent one byte at a time", () => {
-    const text = JSON.stringify({ messages: Array.from({ length: 200 }, (_, i) => ({ content: `m${i}` })), model: "m" });
+    const text = JSON.stringify({
+      messages: Array.from({ length: 200 }, (_, i) => ({ content: `m${i}` })),
+      model: "m",
+    });
     const body = bodyOf(text, 1);
     expect(body.receivedBytes).toBe(text.length);
     body.validate();
