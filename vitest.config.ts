@@ -5,7 +5,7 @@ export default defineConfig({
   // the source, not a build.
   resolve: { alias: [{ find: /^inference-bbr$/, replacement: new URL("./src/index.ts", import.meta.url).pathname }] },
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
