@@ -73,12 +73,8 @@ export class BbrStreamProcessor implements StreamHandler {
     onStep?: StepTimer,
   ) {
     this.settings = env.settings();
-    const durations = env.metrics.pluginDuration;
-    const observe: StepTimer = (plugin: Plugin, chain, seconds) =>
-      durations.observe(
-        { extension_point: chain, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
-        seconds,
-      );
+    const metrics = env.metrics;
+    const observe: StepTimer = (plugin: Plugin, chain, seconds) => metrics.pluginTimer(plugin, chain).observe(seconds);
     this.timer = onStep
       ? (plugin, chain, seconds) => {
           observe(plugin, chain, seconds);
