@@ -1,7 +1,15 @@
 import { z } from "zod";
 import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import { LOG_LEVELS, type LogLevel } from "../../common/logger.js";
+import type { LogLevel } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
+import {
+  booleanFlag,
+  checkPortCollisions,
+  commonFlagFields,
+  listenerFlags,
+  PROCESS_FLAGS,
+  positiveIntFlag,
+} from "../../server/server-flags.js";
 import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../framework/headers.js";
 
 /** DEFAULT_GRPC_PORT, DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT are GIE's BBR ports. */
@@ -39,21 +47,7 @@ export interface BbrServerOptions {
 
 /** BBR_FLAGS are the command-line flags of `bbr` (GIE-compatible names where GIE has them). */
 export const BBR_FLAGS: readonly FlagSpec[] = [
-  { name: "grpc-port", kind: "string", help: "ext_proc gRPC port", default: String(DEFAULT_GRPC_PORT) },
-  { name: "grpc-health-port", kind: "string", help: "gRPC health port", default: String(DEFAULT_HEALTH_PORT) },
-  {
-    name: "metrics-port",
-    kind: "string",
-    help: "HTTP port for /metrics, /healthz, /readyz",
-    default: String(DEFAULT_METRICS_PORT),
-  },
-  { name: "bind-address", kind: "string", help: "address the ports listen on", default: "0.0.0.0" },
-  {
-    name: "streaming",
-    kind: "boolean",
-    help: "assume FULL_DUPLEX_STREAMED when Envoy sends no protocol_config (false: BUFFERED)",
-    default: "true",
-  },
+  ...listenerFlags({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
   { name: "config", kind: "string", help: "plugin config YAML file (default: embedded config)" },
   {
     name: "max-body-bytes",
@@ -72,13 +66,6 @@ export const BBR_FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "largest header value a plugin may set; larger is answered 400",
     default: String(DEFAULT_MAX_HEADER_VALUE_BYTES),
-  },
-  { name: "log-level", kind: "string", help: `log level (${LOG_LEVELS.join(", ")})`, default: "info" },
-  {
-    name: "drain-timeout",
-    kind: "string",
-    help: "seconds in-flight streams may take to finish on SIGTERM",
-    default: "25",
   },
   {
     name: "secure-serving",
@@ -106,33 +93,20 @@ export const BBR_FLAGS: readonly FlagSpec[] = [
     help: "answer the admin API (bbr.admin.v1.AdminService on the metrics port) from any address, not only loopback",
     default: "false",
   },
-  { name: "help", kind: "boolean", help: "print this help" },
-  { name: "version", kind: "boolean", help: "print the version" },
+  ...PROCESS_FLAGS,
 ];
 
-const port = z.coerce.number().int().min(0).max(65535);
-const booleanFlag = (fallback: "true" | "false") =>
-  z
-    .enum(["true", "false"])
-    .default(fallback)
-    .transform((v) => v === "true");
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = positiveIntFlag;
 
 const optionsSchema = z
   .object({
-    "grpc-port": port.default(DEFAULT_GRPC_PORT),
-    "grpc-health-port": port.default(DEFAULT_HEALTH_PORT),
-    "metrics-port": port.default(DEFAULT_METRICS_PORT),
-    "bind-address": z.string().min(1).default("0.0.0.0"),
-    streaming: booleanFlag("true"),
+    ...commonFlagFields({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
     config: z.string().min(1).optional(),
     "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
     "max-response-buffer-bytes": positiveInt.optional(),
     "max-header-value-bytes": positiveInt
       .max(16384, "Envoy refuses header values over 16384 bytes")
       .default(DEFAULT_MAX_HEADER_VALUE_BYTES),
-    "log-level": z.enum(LOG_LEVELS).default("info"),
-    "drain-timeout": z.coerce.number().min(0).default(25),
     "secure-serving": booleanFlag("false"),
     "cert-path": z.string().min(1).optional(),
     "key-path": z.string().min(1).optional(),
@@ -141,20 +115,7 @@ const optionsSchema = z
     "expose-admin-api": booleanFlag("false"),
   })
   .superRefine((o, ctx) => {
-    const ports: [string, number][] = [
-      ["grpc-port", o["grpc-port"]],
-      ["grpc-health-port", o["grpc-health-port"]],
-      ["metrics-port", o["metrics-port"]],
-    ];
-    for (let i = 0; i < ports.length; i++) {
-      for (let j = i + 1; j < ports.length; j++) {
-        const [a, pa] = ports[i]!;
-        const [b, pb] = ports[j]!;
-        if (pa !== 0 && pa === pb) {
-          ctx.addIssue({ code: "custom", path: [b], message: `--${b} collides with --${a} (${pa})` });
-        }
-      }
-    }
+    checkPortCollisions(o, ctx);
     // A certificate without --secure-serving would silently serve plaintext.
     for (const flag of ["cert-path", "key-path"] as const) {
       if (o[flag] !== undefined && !o["secure-serving"]) {

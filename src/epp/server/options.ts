@@ -1,8 +1,15 @@
 import { z } from "zod";
 import { durationSchema } from "../../common/duration.js";
 import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import { LOG_LEVELS, type LogLevel } from "../../common/logger.js";
+import type { LogLevel } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
+import {
+  checkPortCollisions,
+  commonFlagFields,
+  listenerFlags,
+  PROCESS_FLAGS,
+  positiveIntFlag,
+} from "../../server/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
 /** DEFAULT_GRPC_PORT, DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT are the reference EPP's ports. */
@@ -46,21 +53,7 @@ export interface EppServerOptions {
 
 /** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
 export const EPP_FLAGS: readonly FlagSpec[] = [
-  { name: "grpc-port", kind: "string", help: "ext_proc gRPC port", default: String(DEFAULT_GRPC_PORT) },
-  { name: "grpc-health-port", kind: "string", help: "gRPC health port", default: String(DEFAULT_HEALTH_PORT) },
-  {
-    name: "metrics-port",
-    kind: "string",
-    help: "HTTP port for /metrics, /healthz, /readyz",
-    default: String(DEFAULT_METRICS_PORT),
-  },
-  { name: "bind-address", kind: "string", help: "address the ports listen on", default: "0.0.0.0" },
-  {
-    name: "streaming",
-    kind: "boolean",
-    help: "assume FULL_DUPLEX_STREAMED when Envoy sends no protocol_config (false: BUFFERED)",
-    default: "true",
-  },
+  ...listenerFlags({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
   { name: "config-file", kind: "string", help: "EndpointPickerConfig YAML file (default: embedded config)" },
   { name: "config-text", kind: "string", help: "EndpointPickerConfig YAML given inline" },
   {
@@ -102,19 +95,10 @@ export const EPP_FLAGS: readonly FlagSpec[] = [
     help: "largest non-streaming response copied to read token usage",
     default: "same as --max-body-bytes",
   },
-  { name: "log-level", kind: "string", help: `log level (${LOG_LEVELS.join(", ")})`, default: "info" },
-  {
-    name: "drain-timeout",
-    kind: "string",
-    help: "seconds in-flight streams may take to finish on SIGTERM",
-    default: "25",
-  },
-  { name: "help", kind: "boolean", help: "print this help" },
-  { name: "version", kind: "boolean", help: "print the version" },
+  ...PROCESS_FLAGS,
 ];
 
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
+const positiveInt = positiveIntFlag;
 const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be greater than 0");
 const bool = z
   .enum(["true", "false"])
@@ -123,14 +107,7 @@ const bool = z
 
 const optionsSchema = z
   .object({
-    "grpc-port": port.default(DEFAULT_GRPC_PORT),
-    "grpc-health-port": port.default(DEFAULT_HEALTH_PORT),
-    "metrics-port": port.default(DEFAULT_METRICS_PORT),
-    "bind-address": z.string().min(1).default("0.0.0.0"),
-    streaming: z
-      .enum(["true", "false"])
-      .default("true")
-      .transform((v) => v === "true"),
+    ...commonFlagFields({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
     "config-file": z.string().min(1).optional(),
     "config-text": z.string().min(1).optional(),
     "endpoints-file": z.string().min(1).optional(),
@@ -145,22 +122,9 @@ const optionsSchema = z
     "disable-endpoint-subset-filter": bool,
     "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
     "max-response-buffer-bytes": positiveInt.optional(),
-    "log-level": z.enum(LOG_LEVELS).default("info"),
-    "drain-timeout": z.coerce.number().min(0).default(25),
   })
   .superRefine((o, ctx) => {
-    const ports: [string, number][] = [
-      ["grpc-port", o["grpc-port"]],
-      ["grpc-health-port", o["grpc-health-port"]],
-      ["metrics-port", o["metrics-port"]],
-    ];
-    for (let i = 0; i < ports.length; i++) {
-      for (let j = i + 1; j < ports.length; j++) {
-        const [a, pa] = ports[i]!;
-        const [b, pb] = ports[j]!;
-        if (pa !== 0 && pa === pb) ctx.addIssue({ code: "custom", path: [b], message: `collides with --${a} (${pa})` });
-      }
-    }
+    checkPortCollisions(o, ctx);
     if (o["config-file"] !== undefined && o["config-text"] !== undefined) {
       ctx.addIssue({ code: "custom", path: ["config-text"], message: "give --config-file or --config-text, not both" });
     }
