@@ -2,6 +2,12 @@ import { z } from "zod";
 import type { FlagSpec } from "../common/flags.js";
 import { LOG_LEVELS } from "../common/logger.js";
 
+/** DEFAULT_METRICS_PORT is the ops port of every server binary (GIE's BBR and EPP agree on it). */
+export const DEFAULT_METRICS_PORT = 9090;
+
+/** DEFAULT_MAX_BODY_BYTES is 32 MiB, Anthropic's request size cap, for every server binary. */
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
 /** DefaultPorts are a server binary's default ports. */
 export interface DefaultPorts {
   readonly grpc: number;

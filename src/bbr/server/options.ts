@@ -6,18 +6,18 @@ import {
   booleanFlag,
   checkPortCollisions,
   commonFlagFields,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_METRICS_PORT,
   listenerFlags,
   PROCESS_FLAGS,
   positiveIntFlag,
 } from "../../server/server-flags.js";
 import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../framework/headers.js";
 
-/** DEFAULT_GRPC_PORT, DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT are GIE's BBR ports. */
+/** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are GIE's BBR ports. */
 export const DEFAULT_GRPC_PORT = 9004;
 export const DEFAULT_HEALTH_PORT = 9005;
-export const DEFAULT_METRICS_PORT = 9090;
-/** DEFAULT_MAX_BODY_BYTES is 32 MiB, Anthropic's request size cap. */
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_METRICS_PORT };
 
 /** BbrServerOptions configure one BBR process. */
 export interface BbrServerOptions {

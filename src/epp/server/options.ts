@@ -6,18 +6,18 @@ import { err, ok, type Result } from "../../common/result.js";
 import {
   checkPortCollisions,
   commonFlagFields,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_METRICS_PORT,
   listenerFlags,
   PROCESS_FLAGS,
   positiveIntFlag,
 } from "../../server/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
-/** DEFAULT_GRPC_PORT, DEFAULT_HEALTH_PORT, DEFAULT_METRICS_PORT are the reference EPP's ports. */
+/** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are the reference EPP's ports. */
 export const DEFAULT_GRPC_PORT = 9002;
 export const DEFAULT_HEALTH_PORT = 9003;
-export const DEFAULT_METRICS_PORT = 9090;
-/** DEFAULT_MAX_BODY_BYTES is 32 MiB, as for bbr. */
-export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_METRICS_PORT };
 
 /** KubernetesPoolOptions select Kubernetes discovery (an InferencePool and its pods). */
 export interface KubernetesPoolOptions {
