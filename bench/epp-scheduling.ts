@@ -18,12 +18,12 @@ import { silentLogger } from "../src/common/logger.js";
 import { DEFAULT_CONFIG_YAML } from "../src/epp/config/default-config.js";
 import { type LoadedEppConfig, loadConfigText } from "../src/epp/config/loader.js";
 import { EndpointStore } from "../src/epp/datalayer/datastore.js";
-import type { EndpointMetadata } from "../src/epp/framework/endpoint.js";
+import type { EndpointMetadata } from "../src/epp/api/endpoint.js";
 import { EppMetrics } from "../src/epp/metrics.js";
 import { newInTreeRegistry } from "../src/epp/plugins/in-tree.js";
 import { loadHasher } from "../src/epp/plugins/prefix/hashing.js";
-import { Director } from "../src/epp/request/director.js";
-import { ObjectiveStore } from "../src/epp/request/objectives.js";
+import { Director } from "../src/epp/requestcontrol/director.js";
+import { ObjectiveStore } from "../src/epp/requestcontrol/objectives.js";
 
 const { values: args } = parseArgs({
   options: {

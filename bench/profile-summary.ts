@@ -6,7 +6,7 @@ import { formatProfile, summariseProfile } from "./profile.js";
  * Summarise .cpuprofile files (from `npm run bench -- --cpu-prof`): self time per owner and
  * per function, heaviest first.
  *
- *   node dist-check/bench-build/bench/profile-summary.js <file | directory> [top] [exchanges]
+ *   node dist-bench/bench/profile-summary.js <file | directory> [top] [exchanges]
  *
  * With `exchanges` (from the results JSON), times print as µs per exchange.
  */

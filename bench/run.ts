@@ -28,7 +28,7 @@ import type { WindowStats } from "./servers/window.js";
  */
 
 const MiB = 1024 * 1024;
-const resultsDir = new URL("../../../bench/results/", import.meta.url);
+const resultsDir = new URL("../../bench/results/", import.meta.url);
 const serverScript = new URL("./servers/server-main.js", import.meta.url);
 const loadScript = new URL("./load/load-generator.js", import.meta.url);
 

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The `bbr` command: runs the compiled entry point (build with `npm run build`).
-await import("../dist/bbr/main.js");
+await import("../dist/bbr/cli/main.js");

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The `devgw` command: runs the compiled entry point (build with `npm run build`).
-await import("../dist/devgw/main.js");
+await import("../dist/dev/devgw/main.js");

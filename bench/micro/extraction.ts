@@ -1,5 +1,5 @@
 import { Bench, type FnReturnedObject } from "tinybench";
-import { MessageBody } from "../../src/bbr/framework/message-body.js";
+import { MessageBody } from "../../src/bbr/api/message-body.js";
 import { BENCH_MODEL, type BodySpec, type ContentKind, chunked, makeBody } from "../corpus.js";
 
 /**

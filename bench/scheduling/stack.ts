@@ -2,20 +2,20 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ChildService, startService } from "../../src/demo/processes.js";
+import { type ChildService, type Command, distEntry, startService } from "../../src/dev/demo/processes.js";
 import {
   adapterMappingYaml,
   bbrConfigWithMappingFile,
   type DevgwProcessorSpec,
   devgwConfigYaml,
   type StartedPool,
-} from "../../src/demo/stack.js";
+} from "../../src/dev/demo/stack.js";
 import { MODEL } from "./workloads.js";
 
 /**
  * repoRoot is the package root. The bench runs from dist-bench/bench/scheduling (three levels
- * down) or from source (two), so walk up to package.json instead of counting; src/demo's
- * REPO_ROOT counts two levels and points into dist-bench when compiled there.
+ * down) or from source (two), so walk up to package.json instead of counting; src/dev/demo's
+ * REPO_ROOT counts three levels and points into dist-bench when compiled there.
  */
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -27,8 +27,8 @@ export function repoRoot(): string {
 }
 
 /** binary is the compiled entry point of a command in dist/ (the real binaries, built by `npm run build`). */
-export function binary(command: "sim" | "devgw" | "epp" | "bbr"): string {
-  return join(repoRoot(), "dist", command, "main.js");
+export function binary(command: Command): string {
+  return distEntry(command, repoRoot());
 }
 
 /** SimPoolParams configure the single `sim` process behind every policy. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseObjectivesFile } from "../../src/epp/request/objectives.js";
+import { parseObjectivesFile } from "../../src/epp/requestcontrol/objectives.js";
 import {
   mixed,
   OBJECTIVE_HEADER,

@@ -2,7 +2,7 @@ import { createServer, type Http2Server } from "node:http2";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type * as grpc from "@grpc/grpc-js";
-import { bindServer, createGrpcServer, extProcServiceDefinition } from "../../src/extproc/grpc-transport.js";
+import { bindServer, createGrpcServer, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
 import { emptyHeadersResponse, emptyTrailersResponse, streamedBodyResponse } from "../../src/extproc/responses.js";
 import {
   ExternalProcessor,

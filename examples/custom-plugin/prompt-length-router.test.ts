@@ -5,7 +5,7 @@ import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { newInTreeRegistry } from "../../src/bbr/plugins/in-tree.js";
 import { BbrServer } from "../../src/bbr/server/bbr-server.js";
 import { defaultOptions } from "../../src/bbr/server/options.js";
-import { testRequest } from "../../src/bbr/sdk/testing.js";
+import { testRequest } from "../../src/bbr/api/testing.js";
 import { ExtProcTestClient } from "../../test/support/ext-proc-client.js";
 import { requestBody, requestHeaders, summarize } from "../../test/support/messages.js";
 import { promptChars } from "./prompt-length-router.js";

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Plugin } from "../framework/plugin.js";
+import type { Plugin } from "../plugin/plugin.js";
 
 /** PLUGIN_DURATION_BUCKETS are GIE's buckets for bbr_plugin_duration_seconds. */
 export const PLUGIN_DURATION_BUCKETS = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1];

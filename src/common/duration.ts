@@ -41,3 +41,6 @@ export const durationSchema = z.string().transform((v, ctx) => {
   }
   return parsed.value;
 });
+
+/** durationOrMillisSchema takes a Go-style duration string or a number of milliseconds. */
+export const durationOrMillisSchema = z.union([z.number().min(0), durationSchema]);

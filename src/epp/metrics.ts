@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { Endpoint } from "./framework/endpoint.js";
+import type { Endpoint } from "./api/endpoint.js";
 
 /** PLUGIN_DURATION_BUCKETS cover 10 µs to 100 ms: a scheduling plugin should take microseconds. */
 export const PLUGIN_DURATION_BUCKETS = [

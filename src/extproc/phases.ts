@@ -1,6 +1,6 @@
 import { ProcessingMode_BodySendMode as BodySendMode } from "../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
 import type { HttpBody, HttpHeaders, ProcessingRequest } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import { StreamError } from "./stream.js";
+import { StreamError } from "./transport/stream.js";
 
 /**
  * BodyMode is how Envoy sends a body, per direction:

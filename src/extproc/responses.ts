@@ -13,7 +13,7 @@ import {
   TrailersResponseSchema,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
-import { openAiErrorBody, type RequestError } from "../framework/errors.js";
+import { openAiErrorBody, type RequestError } from "../common/request-error.js";
 import { splitBody } from "./chunking.js";
 import { buildHeaderMutation } from "./headers.js";
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChildService } from "../../src/demo/processes.js";
+import type { ChildService } from "../../src/dev/demo/processes.js";
 import {
   adapterMappingYaml,
   bbrConfigWithMappingFile,
@@ -13,7 +13,7 @@ import {
   startDevgw,
   startEpp,
   startSimPool,
-} from "../../src/demo/stack.js";
+} from "../../src/dev/demo/stack.js";
 import { JSON_HEADERS, send } from "./http-client.js";
 
 // `npm run demo`'s flow with the EPP: devgw calls BBR (model headers, route) then the EPP (the

@@ -4,8 +4,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChildService } from "../../src/demo/processes.js";
-import { type StartedPool, startDevgw, startSimPool } from "../../src/demo/stack.js";
+import type { ChildService } from "../../src/dev/demo/processes.js";
+import { type StartedPool, startDevgw, startSimPool } from "../../src/dev/demo/stack.js";
 import { chatBody, JSON_HEADERS, send } from "./http-client.js";
 import { type StubProcessor, startPickerProcessor, startStallingProcessor } from "./stub-processors.js";
 

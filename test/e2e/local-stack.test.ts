@@ -5,7 +5,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChildService } from "../../src/demo/processes.js";
+import type { ChildService } from "../../src/dev/demo/processes.js";
 import {
   adapterMappingYaml,
   bbrConfigWithMappingFile,
@@ -15,7 +15,7 @@ import {
   startBbr,
   startDevgw,
   startSimPool,
-} from "../../src/demo/stack.js";
+} from "../../src/dev/demo/stack.js";
 import { chatBody, JSON_HEADERS, send } from "./http-client.js";
 
 // The real flow on loopback: two simulator pools, the real BBR over gRPC, and devgw in front,

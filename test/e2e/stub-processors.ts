@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { bindServer, extProcServiceDefinition } from "../../src/extproc/grpc-transport.js";
+import { bindServer, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
 import { HeaderValueSchema } from "../../src/gen/envoy/config/core/v3/base_pb.js";
 import {
   CommonResponseSchema,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { StreamError } from "../../src/extproc/stream.js";
+import { StreamError } from "../../src/extproc/transport/stream.js";
 import { processorEnv, runProcessor } from "../support/processor-harness.js";
 import { requestBody, requestHeaders, requestTrailers, responseBody, responseHeaders, responseTrailers, summarize } from "../support/messages.js";
 

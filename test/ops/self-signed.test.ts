@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { integer, oid, smallInteger, time } from "../../src/ops/tls/der.js";
-import { generateSelfSigned, SELF_SIGNED_VALID_DAYS } from "../../src/ops/tls/self-signed.js";
+import { integer, oid, smallInteger, time } from "../../src/runtime/tls/der.js";
+import { generateSelfSigned, SELF_SIGNED_VALID_DAYS } from "../../src/runtime/tls/self-signed.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 

@@ -10,7 +10,7 @@ import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { BbrServer } from "../../src/bbr/server/bbr-server.js";
 import { BBR_FLAGS, defaultOptions, optionsFromFlags } from "../../src/bbr/server/options.js";
 import { parseFlags } from "../../src/common/flags.js";
-import { generateSelfSigned, type KeyPairPem } from "../../src/ops/tls/self-signed.js";
+import { generateSelfSigned, type KeyPairPem } from "../../src/runtime/tls/self-signed.js";
 import { type RunningBbr, startBbr } from "../support/bbr-test-server.js";
 import { ExtProcTestClient } from "../support/ext-proc-client.js";
 import { requestBody, requestHeaders, summarize } from "../support/messages.js";

@@ -1,17 +1,17 @@
 import * as grpc from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { BbrSettings } from "../../src/bbr/settings.js";
+import type { BbrSettings } from "../../src/bbr/pipeline/settings.js";
 import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { bbrStreamFactory } from "../../src/bbr/server/stream-factory.js";
-import { BbrStreamProcessor } from "../../src/bbr/stream-processor.js";
+import { BbrStreamProcessor } from "../../src/bbr/pipeline/stream-processor.js";
 import { silentLogger } from "../../src/common/logger.js";
-import { EXT_PROC_PROCESS_PATH, EXT_PROC_SERVICE, extProcServiceDefinition } from "../../src/extproc/grpc-transport.js";
+import { EXT_PROC_PROCESS_PATH, EXT_PROC_SERVICE, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
 import type {
   ProcessingRequest,
   ProcessingResponse,
 } from "../../src/gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import { activeTracer } from "../../src/tracing/tracer.js";
+import { activeTracer } from "../../src/runtime/tracing/tracer.js";
 import { type RunningBbr, startBbr } from "../support/bbr-test-server.js";
 import { TestStream } from "../support/ext-proc-client.js";
 import { requestBody, requestHeaders, responseHeaders } from "../support/messages.js";

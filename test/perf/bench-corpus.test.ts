@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BENCH_MODEL, chunked, chunkSizes, makeBody } from "../../bench/corpus.js";
-import { MessageBody } from "../../src/bbr/framework/message-body.js";
+import { MessageBody } from "../../src/bbr/api/message-body.js";
 
 // The benchmark's bodies must be what they claim (valid JSON of about the asked size, the model
 // where asked), chunked as Envoy would, and read by the scanner exactly as JSON.parse reads them.

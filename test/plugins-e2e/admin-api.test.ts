@@ -68,6 +68,7 @@ describe("admin API over HTTP", () => {
     });
     expect(json["removed"]).toEqual([
       expect.objectContaining({ type: "simple-model-selector", replacements: ["body-field-to-header", "model-alias"] }),
+      expect.objectContaining({ type: "max-score-picker", replacements: ["max-score-model-picker"] }),
     ]);
     expect(json["instances"]).toEqual([
       { name: "api", type: "api-detector", usedBy: ["request"] },

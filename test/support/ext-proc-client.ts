@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { EXT_PROC_PROCESS_PATH, extProcServiceDefinition } from "../../src/extproc/grpc-transport.js";
+import { EXT_PROC_PROCESS_PATH, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
 import {
   type ProcessingRequest,
   ProcessingRequestSchema,

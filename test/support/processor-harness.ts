@@ -5,9 +5,9 @@ import { loadConfigText } from "../../src/bbr/config/loader.js";
 import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { defaultOptions } from "../../src/bbr/server/options.js";
 import { settingsFrom } from "../../src/bbr/server/bbr-server.js";
-import type { BbrEnvironment } from "../../src/bbr/settings.js";
-import { BbrStreamProcessor } from "../../src/bbr/stream-processor.js";
-import type { ResponseSink, StreamError } from "../../src/extproc/stream.js";
+import type { BbrEnvironment } from "../../src/bbr/pipeline/settings.js";
+import { BbrStreamProcessor } from "../../src/bbr/pipeline/stream-processor.js";
+import type { ResponseSink, StreamError } from "../../src/extproc/transport/stream.js";
 import { type ProcessingRequestSchema, type ProcessingResponse, ProcessingRequestSchema as Schema } from "../../src/gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { testRegistry } from "../fixtures/plugins/test-plugins.js";
 

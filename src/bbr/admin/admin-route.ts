@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService } from "../../gen/bbr/admin/v1/admin_pb.js";
-import type { ExtraRoute } from "../../ops/http-endpoints.js";
+import type { ExtraRoute } from "../../runtime/ops/http-endpoints.js";
 import { type AdminDeps, adminService } from "./admin-service.js";
 
 /** ADMIN_PATH_PREFIX is where the admin service's methods live on the ops port. */

@@ -9,7 +9,7 @@ import {
   GetConfigResponseSchema,
   ListPluginsResponseSchema,
 } from "../../gen/bbr/admin/v1/admin_pb.js";
-import { describeRegistry } from "../commands/describe-types.js";
+import { describeRegistry } from "../cli/describe-types.js";
 import type { LoadedConfig } from "../config/loader.js";
 import type { ConfigSnapshots } from "../server/config-reloader.js";
 import { evaluateRequest } from "./evaluate.js";

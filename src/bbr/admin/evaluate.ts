@@ -1,15 +1,15 @@
 import type { Logger } from "../../common/logger.js";
-import { CycleState } from "../../framework/cycle-state.js";
-import { isRequestError, openAiErrorBody, RequestError } from "../../framework/errors.js";
-import type { Plugin } from "../../framework/plugin.js";
-import { runSteps } from "../chain.js";
-import { bodyEncodingOf, decodeBody } from "../framework/content-encoding.js";
-import { bodyKindOf } from "../framework/content-kind.js";
-import { TrackedHeaders } from "../framework/headers.js";
-import { InferenceRequest } from "../framework/inference-message.js";
-import { MessageBody } from "../framework/message-body.js";
-import { MODEL_HEADER } from "../framework/model-selection.js";
-import type { BbrSettings } from "../settings.js";
+import { CycleState } from "../../plugin/cycle-state.js";
+import { isRequestError, openAiErrorBody, RequestError } from "../../common/request-error.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import { runSteps } from "../pipeline/chain.js";
+import { bodyEncodingOf, decodeBody } from "../pipeline/content-encoding.js";
+import { bodyKindOf } from "../pipeline/content-kind.js";
+import { TrackedHeaders } from "../api/headers.js";
+import { InferenceRequest } from "../api/inference-message.js";
+import { MessageBody } from "../api/message-body.js";
+import { MODEL_HEADER } from "../api/model-selection.js";
+import type { BbrSettings } from "../pipeline/settings.js";
 
 /** EvaluationInput is a request to dry-run: headers (any case) and the body bytes. */
 export interface EvaluationInput {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../common/logger.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
-import { testRequest } from "../sdk/testing.js";
+import { testRequest } from "../api/testing.js";
 import { formatConfigError, type LoadContext, loadConfigText } from "./loader.js";
 
 const MODULES = join(import.meta.dirname, "../../../test/fixtures/plugin-modules");
@@ -41,6 +41,11 @@ describe("plugin lifecycle in config", () => {
       name: "tombstoned in-tree type fails with its migration text",
       yaml: "plugins:\n  - type: simple-model-selector\n",
       want: "cfg.yaml: plugins[0].type: plugin type 'simple-model-selector' has been removed: the pluggable-BBR proposal's default plugin never shipped; use body-field-to-header (fieldName: model, headerName: X-Gateway-Model-Name) to copy the model into the routing header, or model-alias to map names (replacements: body-field-to-header, model-alias)",
+    },
+    {
+      name: "the renamed max-score-picker points at max-score-model-picker",
+      yaml: "plugins:\n  - type: max-score-picker\n",
+      want: "cfg.yaml: plugins[0].type: plugin type 'max-score-picker' has been removed in 0.2.0: renamed so BBR's model picker no longer shares a name with the EPP's endpoint picker; the parameters are unchanged (replacements: max-score-model-picker)",
     },
     {
       name: "minimumStability refuses beta types",
@@ -175,7 +180,7 @@ describe("modelSelectors in config", () => {
     "  - {type: model-allow-list, name: tenants, parameters: {tenantHeader: x-tenant, tenants: {a: [small, large]}}}",
     "  - {type: context-window-filter, name: fits}",
     "  - {type: cost-scorer, name: cheap}",
-    "  - {type: max-score-picker, name: best}",
+    "  - {type: max-score-model-picker, name: best}",
   ];
 
   it("builds a pipeline; the default chain holds unused plugins, then the selectors", async () => {

@@ -5,18 +5,18 @@ import type { Logger } from "../../common/logger.js";
 import { watchFile } from "../../common/file-watch.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { zodIssues } from "../../common/zod-issues.js";
-import type { Plugin } from "../../framework/plugin.js";
-import { formatDeprecation, type StabilityPolicy, STABILITY_LEVELS, type Stability } from "../../framework/registry.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import { formatDeprecation, type StabilityPolicy, STABILITY_LEVELS, type Stability } from "../../plugin/registry.js";
 import {
   type ExtensionPoint,
   extensionPointsOf,
   REQUEST_EXTENSION_POINTS,
   RESPONSE_EXTENSION_POINTS,
-} from "../framework/extension-points.js";
-import type { BbrPluginHandle, BbrRegistry } from "../framework/plugin-handle.js";
-import { DEFAULT_PLUGIN_TIMEOUT_MS, type PluginPolicy } from "../chain.js";
+} from "../api/extension-points.js";
+import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
+import { DEFAULT_PLUGIN_TIMEOUT_MS, type PluginPolicy } from "../pipeline/chain.js";
 import type { BbrMetrics } from "../metrics.js";
-import type { ModelSelectorPipeline } from "../model-selector/pipeline.js";
+import type { ModelSelectorPipeline } from "../pipeline/model-selector/pipeline.js";
 import { buildModelSelectors } from "./model-selectors.js";
 import { loadModules } from "./modules.js";
 import { type BbrConfigDocument, bbrConfigSchema } from "./schema.js";

@@ -1,8 +1,8 @@
-import type { Plugin } from "../../framework/plugin.js";
-import type { CandidateModel } from "../framework/model-selection.js";
-import { isModelFilter, isModelPicker, isModelScorer } from "../framework/model-selection.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import type { CandidateModel } from "../api/model-selection.js";
+import { isModelFilter, isModelPicker, isModelScorer } from "../api/model-selection.js";
 import type { BbrMetrics } from "../metrics.js";
-import { ModelSelectorPipeline, type WeightedScorer } from "../model-selector/pipeline.js";
+import { ModelSelectorPipeline, type WeightedModelScorer } from "../pipeline/model-selector/pipeline.js";
 import type { ModelSelectorSpec } from "./schema.js";
 
 /** PipelineIssue is a problem in modelSelectors[index], at `path` inside it. */
@@ -56,7 +56,7 @@ export function buildModelSelectors(
       seenModels.add(model.name);
     }
     const filters = spec.filters.flatMap((ref, j) => lookup(ref, ["filters", j], "ModelFilter", isModelFilter) ?? []);
-    const scorers: WeightedScorer[] = spec.scorers.flatMap((ref, j) => {
+    const scorers: WeightedModelScorer[] = spec.scorers.flatMap((ref, j) => {
       const scorer = lookup(ref.pluginRef, ["scorers", j], "ModelScorer", isModelScorer);
       return scorer ? [{ scorer, weight: ref.weight }] : [];
     });

@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Result } from "../../common/result.js";
-import type { PluginRegistrar, PluginTypeSpec, RegistryError, Tombstone } from "../../framework/registry.js";
-import type { BbrPluginHandle, BbrRegistry } from "../framework/plugin-handle.js";
+import type { PluginRegistrar, PluginTypeSpec, RegistryError, Tombstone } from "../../plugin/registry.js";
+import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
 
 /** PluginModule is what a config module exports: a function adding plugin types. */
 export interface PluginModule {

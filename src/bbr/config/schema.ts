@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { durationSchema } from "../../common/duration.js";
-import { OWNED_HEADERS_DEFAULT } from "../settings.js";
+import { OWNED_HEADERS_DEFAULT } from "../pipeline/settings.js";
 
 /** CONFIG_API_VERSION and CONFIG_KIND identify a BBR config document. */
 export const CONFIG_API_VERSION = "inference-bbr.io/v1alpha1";

@@ -1,12 +1,12 @@
-import { type PluginTypeSpec, Registry, type Tombstone } from "../../framework/registry.js";
-import type { BbrPluginHandle, BbrRegistry } from "../framework/plugin-handle.js";
+import { type PluginTypeSpec, Registry, type Tombstone } from "../../plugin/registry.js";
+import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
 import { apiDetectorType } from "./api-detector/api-detector.js";
 import { baseModelToHeaderType } from "./base-model-to-header/base-model-to-header.js";
 import { bodyFieldToHeaderType } from "./body-field-to-header/body-field-to-header.js";
 import { celRulesType } from "./cel-rules/cel-rules.js";
 import { contextWindowFilterType } from "./context-window-filter/context-window-filter.js";
 import { costScorerType } from "./cost-scorer/cost-scorer.js";
-import { maxScorePickerType } from "./max-score-picker/max-score-picker.js";
+import { maxScoreModelPickerType } from "./max-score-model-picker/max-score-model-picker.js";
 import { modelAliasType } from "./model-alias/model-alias.js";
 import { modelAllowListType } from "./model-allow-list/model-allow-list.js";
 import { multipartModelType } from "./multipart-model/multipart-model.js";
@@ -24,7 +24,7 @@ export const IN_TREE_TYPES: readonly PluginTypeSpec<unknown, BbrPluginHandle>[] 
   modelAllowListType,
   contextWindowFilterType,
   costScorerType,
-  maxScorePickerType,
+  maxScoreModelPickerType,
 ];
 
 /**
@@ -38,6 +38,13 @@ export const IN_TREE_TOMBSTONES: readonly Tombstone[] = [
     message:
       "the pluggable-BBR proposal's default plugin never shipped; use body-field-to-header (fieldName: model, headerName: X-Gateway-Model-Name) to copy the model into the routing header, or model-alias to map names",
     replacements: ["body-field-to-header", "model-alias"],
+  },
+  {
+    type: "max-score-picker",
+    message:
+      "renamed so BBR's model picker no longer shares a name with the EPP's endpoint picker; the parameters are unchanged",
+    replacements: ["max-score-model-picker"],
+    removedIn: "0.2.0",
   },
 ];
 

@@ -2,12 +2,12 @@ import type * as grpc from "@grpc/grpc-js";
 import { createLogger, type Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { packageVersion } from "../../common/version.js";
-import { EXT_PROC_SERVICE } from "../../extproc/grpc-transport.js";
-import { type HealthState, ServingStatus } from "../../health/health-service.js";
-import { loadServingTls, type ServingTls } from "../../ops/tls/serving-credentials.js";
-import { ExtProcRuntime, type RuntimePorts } from "../../server/extproc-runtime.js";
+import { EXT_PROC_SERVICE } from "../../extproc/transport/grpc.js";
+import { type HealthState, ServingStatus } from "../../runtime/health/health-service.js";
+import { loadServingTls, type ServingTls } from "../../runtime/tls/serving-credentials.js";
+import { ExtProcRuntime, type RuntimePorts } from "../../runtime/extproc-runtime.js";
 import { adminRoute } from "../admin/admin-route.js";
-import { compileChains, type FailureReporter } from "../chain.js";
+import { compileChains, type FailureReporter } from "../pipeline/chain.js";
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from "../config/default-config.js";
 import {
   type ConfigError,
@@ -17,10 +17,10 @@ import {
   loadConfigFile,
   loadConfigText,
 } from "../config/loader.js";
-import type { BbrRegistry } from "../framework/plugin-handle.js";
+import type { BbrRegistry } from "../api/plugin-handle.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
-import type { BbrEnvironment, BbrSettings } from "../settings.js";
+import type { BbrEnvironment, BbrSettings } from "../pipeline/settings.js";
 import { ConfigReloader, ConfigSnapshots, type Lease, type ReloadResult } from "./config-reloader.js";
 import type { BbrServerOptions } from "./options.js";
 import { bbrStreamFactory } from "./stream-factory.js";

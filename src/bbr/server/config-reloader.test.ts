@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../common/logger.js";
-import type { Plugin } from "../../framework/plugin.js";
+import type { Plugin } from "../../plugin/plugin.js";
 import { type LoadedConfig, loadConfigFile } from "../config/loader.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
-import type { BbrSettings } from "../settings.js";
+import type { BbrSettings } from "../pipeline/settings.js";
 import { ConfigReloader, ConfigSnapshots } from "./config-reloader.js";
 
 function fakeConfig(name: string, closed: string[]): LoadedConfig {

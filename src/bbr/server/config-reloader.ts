@@ -10,7 +10,7 @@ import {
   type LoadedConfig,
   loadConfigText,
 } from "../config/loader.js";
-import type { BbrSettings } from "../settings.js";
+import type { BbrSettings } from "../pipeline/settings.js";
 import { dirname, resolve } from "node:path";
 
 /** ConfigGeneration is one loaded config, its compiled settings and the streams using it. */

@@ -11,8 +11,8 @@ import {
   listenerFlags,
   PROCESS_FLAGS,
   positiveIntFlag,
-} from "../../server/server-flags.js";
-import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../framework/headers.js";
+} from "../../runtime/server-flags.js";
+import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../api/headers.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are GIE's BBR ports. */
 export const DEFAULT_GRPC_PORT = 9004;

@@ -1,10 +1,10 @@
 import type * as grpc from "@grpc/grpc-js";
-import { EXT_PROC_SERVICE } from "../../extproc/grpc-transport.js";
-import type { StreamHandlerFactory } from "../../extproc/stream.js";
-import { tracedStream } from "../../tracing/stream-span.js";
-import { activeTracer, metadataCarrier } from "../../tracing/tracer.js";
-import type { BbrEnvironment } from "../settings.js";
-import { BbrStreamProcessor } from "../stream-processor.js";
+import { EXT_PROC_SERVICE } from "../../extproc/transport/grpc.js";
+import type { StreamHandlerFactory } from "../../extproc/transport/stream.js";
+import { tracedStream } from "../../runtime/tracing/stream-span.js";
+import { activeTracer, metadataCarrier } from "../../runtime/tracing/tracer.js";
+import type { BbrEnvironment } from "../pipeline/settings.js";
+import { BbrStreamProcessor } from "../pipeline/stream-processor.js";
 
 /**
  * bbrStreamFactory creates the processor for one ext_proc call: a plain BbrStreamProcessor, or,

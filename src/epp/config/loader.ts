@@ -2,15 +2,15 @@ import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import { type ConfigError, type ConfigIssue, formatPath, yamlErrorIssues } from "../../common/config-error.js";
 import { err, ok, type Result } from "../../common/result.js";
-import type { Plugin } from "../../framework/plugin.js";
-import { closePlugins } from "../../server/plugin-lifecycle.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import { closePlugins } from "../../plugin/close.js";
 import {
   isMetricsDataSource,
   isMetricsExtractor,
   type MetricsDataSource,
   type MetricsExtractor,
-} from "../framework/datalayer.js";
-import type { EppPluginHandle, EppRegistry } from "../framework/handle.js";
+} from "../api/datalayer.js";
+import type { EppPluginHandle, EppRegistry } from "../api/handle.js";
 import {
   type DataProducer,
   isDataConsumer,
@@ -25,17 +25,17 @@ import {
   type ResponseBodyProcessor,
   type ResponseCompleteProcessor,
   type ResponseHeaderProcessor,
-} from "../framework/request-control.js";
-import { isSaturationDetector, type SaturationDetector } from "../framework/saturation.js";
-import { type Filter, isFilter, isPicker, isProfileHandler, isScorer, type Picker } from "../framework/scheduling.js";
-import { CORE_METRICS_EXTRACTOR } from "../plugins/datalayer/core-metrics-extractor.js";
-import { METRICS_DATA_SOURCE } from "../plugins/datalayer/metrics-data-source.js";
-import { OPENAI_PARSER } from "../plugins/parser/openai-parser.js";
-import { MAX_SCORE_PICKER } from "../plugins/picker/max-score-picker.js";
-import { APPROX_PREFIX_CACHE_PRODUCER } from "../plugins/prefix/approx-prefix-cache-producer.js";
+} from "../api/request-control.js";
+import { isSaturationDetector, type SaturationDetector } from "../api/saturation.js";
+import { type Filter, isFilter, isPicker, isProfileHandler, isScorer, type Picker } from "../api/scheduling.js";
+import { CORE_METRICS_EXTRACTOR } from "../plugins/datalayer/core-metrics-extractor/core-metrics-extractor.js";
+import { METRICS_DATA_SOURCE } from "../plugins/datalayer/metrics-data-source/metrics-data-source.js";
+import { OPENAI_PARSER } from "../plugins/parser/openai-parser/openai-parser.js";
+import { MAX_SCORE_PICKER } from "../plugins/picker/max-score-picker/max-score-picker.js";
+import { APPROX_PREFIX_CACHE_PRODUCER } from "../plugins/prefix/approx-prefix-cache-producer/approx-prefix-cache-producer.js";
 import { PREFIX_CACHE_MATCH_INFO } from "../plugins/prefix/match-info.js";
-import { SINGLE_PROFILE_HANDLER } from "../plugins/profile-handler/single-profile-handler.js";
-import { UTILIZATION_DETECTOR } from "../plugins/saturation/utilization-detector.js";
+import { SINGLE_PROFILE_HANDLER } from "../plugins/profile-handler/single-profile-handler/single-profile-handler.js";
+import { UTILIZATION_DETECTOR } from "../plugins/saturation/utilization-detector/utilization-detector.js";
 import { Scheduler, type SchedulerProfile, type WeightedScorer } from "../scheduling/scheduler.js";
 import { type FlowControlConfig, flowControlConfigFrom } from "../flowcontrol/config.js";
 import { type EppConfigDocument, eppConfigSchema } from "./schema.js";

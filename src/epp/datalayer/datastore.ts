@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointMetadata, EndpointMetrics } from "../framework/endpoint.js";
+import type { Endpoint, EndpointMetadata, EndpointMetrics } from "../api/endpoint.js";
 
 /** EndpointState is the data layer's mutable record behind one Endpoint. */
 export class EndpointState implements Endpoint {

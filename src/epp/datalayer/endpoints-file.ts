@@ -3,7 +3,7 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { type ConfigIssue, formatPath, yamlErrorIssues } from "../../common/config-error.js";
 import { err, ok, type Result } from "../../common/result.js";
-import { type EndpointMetadata, joinHostPort } from "../framework/endpoint.js";
+import { type EndpointMetadata, joinHostPort } from "../api/endpoint.js";
 
 const port = z
   .union([z.number(), z.string().regex(/^\d+$/, "port must be a number").transform(Number)])

@@ -1,10 +1,10 @@
 import { err, ok, type Result } from "../../common/result.js";
-import { RequestError } from "../../framework/errors.js";
-import type { InferenceRequest } from "../framework/request.js";
-import type { SaturationDetector } from "../framework/saturation.js";
+import { RequestError } from "../../common/request-error.js";
+import type { LlmRequest } from "../api/request.js";
+import type { SaturationDetector } from "../api/saturation.js";
 import type { EppMetrics } from "../metrics.js";
-import { DROPPED_REASON } from "../protocol/wire.js";
-import type { EndpointSource, FlowAdmission } from "../request/director.js";
+import { DROPPED_REASON } from "../requestcontrol/wire.js";
+import type { EndpointSource, FlowAdmission } from "../requestcontrol/director.js";
 import type { FlowControlConfig } from "./config.js";
 import { FlowController, type FlowControlObserver } from "./controller.js";
 import type { DispatchOutcome, FlowKey } from "./types.js";
@@ -50,7 +50,7 @@ export class FlowControlAdmission implements FlowAdmission {
     return this.inFlight;
   }
 
-  async admit(request: InferenceRequest, sloMs: number | undefined, signal: AbortSignal): Promise<Result<() => void, RequestError>> {
+  async admit(request: LlmRequest, sloMs: number | undefined, signal: AbortSignal): Promise<Result<() => void, RequestError>> {
     const outcome = await this.controller.enqueue({
       requestId: request.requestId,
       flow: { id: request.fairnessId, priority: request.priority },

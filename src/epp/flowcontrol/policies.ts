@@ -1,4 +1,4 @@
-import type { TypedName } from "../../framework/plugin.js";
+import type { TypedName } from "../../plugin/plugin.js";
 import type { BandView, FairnessPolicy, FlowQueueView, OrderingPolicy, QueueItem } from "./types.js";
 
 /** FCFS_ORDERING: earliest enqueue first (the reference default). */

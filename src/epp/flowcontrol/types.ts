@@ -1,4 +1,4 @@
-import type { Plugin } from "../../framework/plugin.js";
+import type { Plugin } from "../../plugin/plugin.js";
 
 /** FlowKey identifies a flow: a fairness id within a priority band. */
 export interface FlowKey {

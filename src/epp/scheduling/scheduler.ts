@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "../../common/result.js";
-import type { Plugin } from "../../framework/plugin.js";
-import type { Endpoint } from "../framework/endpoint.js";
-import type { InferenceRequest } from "../framework/request.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import type { Endpoint } from "../api/endpoint.js";
+import type { LlmRequest } from "../api/request.js";
 import type {
   DrainedOutcome,
   Filter,
@@ -12,7 +12,7 @@ import type {
   SchedulingResult,
   ScoredEndpoint,
   Scorer,
-} from "../framework/scheduling.js";
+} from "../api/scheduling.js";
 
 /** WeightedScorer is a scorer with its profile weight. */
 export interface WeightedScorer {
@@ -61,7 +61,7 @@ export class Scheduler {
   }
 
   /** schedule chooses target endpoints among candidates (never empty: the caller answers 503 first). */
-  schedule(request: InferenceRequest, candidates: readonly Endpoint[]): Result<SchedulingResult, SchedulingFailure> {
+  schedule(request: LlmRequest, candidates: readonly Endpoint[]): Result<SchedulingResult, SchedulingFailure> {
     const results = new Map<string, ProfileRunResult | undefined>();
     let firstFailure: SchedulingFailure | undefined;
     // A handler that keeps returning profiles that already ran would loop forever; each round
@@ -96,7 +96,7 @@ export class Scheduler {
 
   private runProfile(
     profile: SchedulerProfile,
-    request: InferenceRequest,
+    request: LlmRequest,
     candidates: readonly Endpoint[],
   ): ProfileOutcome {
     let endpoints = candidates;

@@ -11,7 +11,7 @@ import {
   listenerFlags,
   PROCESS_FLAGS,
   positiveIntFlag,
-} from "../../server/server-flags.js";
+} from "../../runtime/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are the reference EPP's ports. */

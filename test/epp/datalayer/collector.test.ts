@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../src/common/logger.js";
 import { EndpointStore } from "../../../src/epp/datalayer/datastore.js";
 import { MetricsCollector } from "../../../src/epp/datalayer/metrics/collector.js";
-import type { MetricsDataSource, MetricsExtractor } from "../../../src/epp/framework/datalayer.js";
+import type { MetricsDataSource, MetricsExtractor } from "../../../src/epp/api/datalayer.js";
 import { newInTreeRegistry } from "../../../src/epp/plugins/in-tree.js";
 import { waitUntil } from "../support/epp-harness.js";
 import { type RunningModelServer, startModelServer } from "../support/model-server.js";

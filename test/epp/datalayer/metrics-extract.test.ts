@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { newInTreeRegistry } from "../../../src/epp/plugins/in-tree.js";
-import type { CoreMetricsExtractor } from "../../../src/epp/plugins/datalayer/core-metrics-extractor.js";
+import type { CoreMetricsExtractor } from "../../../src/epp/plugins/datalayer/core-metrics-extractor/core-metrics-extractor.js";
 import { parseMetricsText } from "../../../src/epp/datalayer/metrics/prometheus.js";
 import { parseMetricSpec } from "../../../src/epp/datalayer/metrics/spec.js";
 import { endpoint, testHandle } from "../support/scheduling.js";

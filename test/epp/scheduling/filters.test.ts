@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ModelFilter, servesModel } from "../../../src/epp/plugins/filter/model-filter.js";
-import { UtilizationDetector } from "../../../src/epp/plugins/saturation/utilization-detector.js";
+import { ModelFilter, servesModel } from "../../../src/epp/plugins/filter/model-filter/model-filter.js";
+import { UtilizationDetector } from "../../../src/epp/plugins/saturation/utilization-detector/utilization-detector.js";
 import { endpoint, inferenceRequest, keys, type MetricsInit, NOW } from "../support/scheduling.js";
 
 describe("model-filter", () => {

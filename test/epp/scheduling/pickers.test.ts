@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { ScoredEndpoint } from "../../../src/epp/framework/scheduling.js";
-import { MaxScorePicker } from "../../../src/epp/plugins/picker/max-score-picker.js";
-import { RandomPicker } from "../../../src/epp/plugins/picker/random-picker.js";
-import { WeightedRandomPicker } from "../../../src/epp/plugins/picker/weighted-random-picker.js";
+import type { ScoredEndpoint } from "../../../src/epp/api/scheduling.js";
+import { MaxScorePicker } from "../../../src/epp/plugins/picker/max-score-picker/max-score-picker.js";
+import { RandomPicker } from "../../../src/epp/plugins/picker/random-picker/random-picker.js";
+import { WeightedRandomPicker } from "../../../src/epp/plugins/picker/weighted-random-picker/weighted-random-picker.js";
 import { seededRandom } from "../support/random.js";
 import { endpoint, inferenceRequest, keys } from "../support/scheduling.js";
 

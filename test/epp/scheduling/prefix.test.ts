@@ -1,15 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Hasher64 } from "../../../src/epp/framework/handle.js";
+import type { Hasher64 } from "../../../src/epp/api/handle.js";
 import {
   approxPrefixProducerParameters,
   ApproxPrefixCacheProducer,
-} from "../../../src/epp/plugins/prefix/approx-prefix-cache-producer.js";
+} from "../../../src/epp/plugins/prefix/approx-prefix-cache-producer/approx-prefix-cache-producer.js";
 import { BlockHasher, chainSeed, loadHasher } from "../../../src/epp/plugins/prefix/hashing.js";
 import { PrefixIndexer } from "../../../src/epp/plugins/prefix/indexer.js";
 import { prefixMatchKey } from "../../../src/epp/plugins/prefix/match-info.js";
-import { PrefixCacheScorer } from "../../../src/epp/plugins/prefix/prefix-cache-scorer.js";
-import type { SchedulingResult } from "../../../src/epp/framework/scheduling.js";
-import type { Endpoint } from "../../../src/epp/framework/endpoint.js";
+import { PrefixCacheScorer } from "../../../src/epp/plugins/prefix/prefix-cache-scorer/prefix-cache-scorer.js";
+import type { SchedulingResult } from "../../../src/epp/api/scheduling.js";
+import type { Endpoint } from "../../../src/epp/api/endpoint.js";
 import { endpoint, inferenceRequest, testHandle } from "../support/scheduling.js";
 
 const encoder = new TextEncoder();

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Plugin } from "../../../src/framework/plugin.js";
-import type { Endpoint } from "../../../src/epp/framework/endpoint.js";
-import type { InferenceRequest } from "../../../src/epp/framework/request.js";
-import type { Filter, Scorer } from "../../../src/epp/framework/scheduling.js";
-import { ModelFilter } from "../../../src/epp/plugins/filter/model-filter.js";
-import { MaxScorePicker } from "../../../src/epp/plugins/picker/max-score-picker.js";
-import { SingleProfileHandler } from "../../../src/epp/plugins/profile-handler/single-profile-handler.js";
-import { QueueScorer } from "../../../src/epp/plugins/scorer/queue-scorer.js";
+import type { Plugin } from "../../../src/plugin/plugin.js";
+import type { Endpoint } from "../../../src/epp/api/endpoint.js";
+import type { LlmRequest } from "../../../src/epp/api/request.js";
+import type { Filter, Scorer } from "../../../src/epp/api/scheduling.js";
+import { ModelFilter } from "../../../src/epp/plugins/filter/model-filter/model-filter.js";
+import { MaxScorePicker } from "../../../src/epp/plugins/picker/max-score-picker/max-score-picker.js";
+import { SingleProfileHandler } from "../../../src/epp/plugins/profile-handler/single-profile-handler/single-profile-handler.js";
+import { QueueScorer } from "../../../src/epp/plugins/scorer/queue-scorer/queue-scorer.js";
 import { clamp01, Scheduler, type SchedulerProfile } from "../../../src/epp/scheduling/scheduler.js";
 import { seededRandom } from "../support/random.js";
 import { endpoint, inferenceRequest, keys } from "../support/scheduling.js";
@@ -16,7 +16,7 @@ class FixedScorer implements Scorer {
   readonly typedName = { type: "fixed-scorer", name: "fixed" };
   readonly category = "balance" as const;
   constructor(private readonly values: number[]) {}
-  score(_r: InferenceRequest, endpoints: readonly Endpoint[]): number[] {
+  score(_r: LlmRequest, endpoints: readonly Endpoint[]): number[] {
     return endpoints.map((_, i) => this.values[i] ?? 0);
   }
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { KvCacheUtilizationScorer } from "../../../src/epp/plugins/scorer/kv-cache-utilization-scorer.js";
-import { LoraAffinityScorer } from "../../../src/epp/plugins/scorer/lora-affinity-scorer.js";
-import { QueueScorer } from "../../../src/epp/plugins/scorer/queue-scorer.js";
-import { RunningRequestsScorer } from "../../../src/epp/plugins/scorer/running-requests-scorer.js";
+import { KvCacheUtilizationScorer } from "../../../src/epp/plugins/scorer/kv-cache-utilization-scorer/kv-cache-utilization-scorer.js";
+import { LoraAffinityScorer } from "../../../src/epp/plugins/scorer/lora-affinity-scorer/lora-affinity-scorer.js";
+import { QueueScorer } from "../../../src/epp/plugins/scorer/queue-scorer/queue-scorer.js";
+import { RunningRequestsScorer } from "../../../src/epp/plugins/scorer/running-requests-scorer/running-requests-scorer.js";
 import { endpoint, inferenceRequest, type MetricsInit, NOW } from "../support/scheduling.js";
 
 /** UNKNOWN marks an endpoint that was never scraped. */

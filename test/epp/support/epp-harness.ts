@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatConfigError } from "../../../src/common/config-error.js";
 import { silentLogger } from "../../../src/common/logger.js";
-import type { EppRegistry } from "../../../src/epp/framework/handle.js";
+import type { EppRegistry } from "../../../src/epp/api/handle.js";
 import { EppMetrics } from "../../../src/epp/metrics.js";
 import { EppServer } from "../../../src/epp/server/epp-server.js";
 import { defaultOptions, type EppServerOptions } from "../../../src/epp/server/options.js";

@@ -5,7 +5,7 @@ import {
   HealthCheckRequestSchema,
   type HealthCheckResponse,
 } from "../../../src/gen/grpc/health/v1/health_pb.js";
-import { healthServiceDefinition, ServingStatus } from "../../../src/health/health-service.js";
+import { healthServiceDefinition, ServingStatus } from "../../../src/runtime/health/health-service.js";
 
 const check = healthServiceDefinition["Check"]!;
 

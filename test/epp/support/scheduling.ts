@@ -1,10 +1,10 @@
 import { silentLogger } from "../../../src/common/logger.js";
-import { CycleState } from "../../../src/framework/cycle-state.js";
+import { CycleState } from "../../../src/plugin/cycle-state.js";
 import { EndpointState } from "../../../src/epp/datalayer/datastore.js";
-import type { Endpoint, EndpointMetadata, EndpointMetrics } from "../../../src/epp/framework/endpoint.js";
-import type { EppPluginHandle, Hasher64 } from "../../../src/epp/framework/handle.js";
-import type { InferenceRequest } from "../../../src/epp/framework/request.js";
-import { OpenAiParser } from "../../../src/epp/plugins/parser/openai-parser.js";
+import type { Endpoint, EndpointMetadata, EndpointMetrics } from "../../../src/epp/api/endpoint.js";
+import type { EppPluginHandle, Hasher64 } from "../../../src/epp/api/handle.js";
+import type { LlmRequest } from "../../../src/epp/api/request.js";
+import { OpenAiParser } from "../../../src/epp/plugins/parser/openai-parser/openai-parser.js";
 import { loadHasher } from "../../../src/epp/plugins/prefix/hashing.js";
 import { seededRandom } from "./random.js";
 
@@ -75,8 +75,8 @@ export interface TestRequestInit {
 const parser = new OpenAiParser("openai-parser");
 const encoder = new TextEncoder();
 
-/** inferenceRequest builds an InferenceRequest through the real openai-parser. */
-export function inferenceRequest(init: TestRequestInit = {}): InferenceRequest {
+/** inferenceRequest builds an LlmRequest through the real openai-parser. */
+export function inferenceRequest(init: TestRequestInit = {}): LlmRequest {
   const body = init.body ?? { model: "m1", messages: [{ role: "user", content: "hello" }] };
   const parsed = parser.parse(init.path ?? "/v1/chat/completions", encoder.encode(JSON.stringify(body)));
   if (!parsed.ok) throw new Error(parsed.error.message);

@@ -22,7 +22,7 @@ export interface BbrProcess {
  * "bbr serving". Callers kill it in afterEach (SIGKILL is harmless after a normal exit).
  */
 export async function startBbrProcess(args: string[] = []): Promise<BbrProcess> {
-  if (!existsSync(join(ROOT, "dist/bbr/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  if (!existsSync(join(ROOT, "dist/bbr/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
   const child = spawn(
     process.execPath,
     [BBR, "--grpc-port", "0", "--grpc-health-port", "0", "--metrics-port", "0", "--bind-address", "127.0.0.1", ...args],

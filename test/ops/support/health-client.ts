@@ -8,7 +8,7 @@ import {
   HealthListRequestSchema,
   type HealthListResponse,
 } from "../../../src/gen/grpc/health/v1/health_pb.js";
-import { healthServiceDefinition } from "../../../src/health/health-service.js";
+import { healthServiceDefinition } from "../../../src/runtime/health/health-service.js";
 
 export { ServingStatus };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTestPlugin, testRequest } from "../../sdk/testing.js";
+import { createTestPlugin, testRequest } from "../../api/testing.js";
 import { API_KIND, type ApiDetector, apiDetectorType } from "./api-detector.js";
 
 function detect(headers: Record<string, string>, body?: unknown, params: unknown = undefined) {

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import type { Disposable } from "../../../common/file-watch.js";
 import { err, ok, type Result } from "../../../common/result.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import type { MetadataExtractor } from "../../framework/extension-points.js";
-import type { RequestView } from "../../framework/inference-message.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
-import { formatGoScalar } from "../body-field-to-header/go-format.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import type { MetadataExtractor } from "../../api/extension-points.js";
+import type { RequestView } from "../../api/inference-message.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
+import { formatGoScalar } from "../../api/go-format.js";
 import { AdaptersStore, type ModelMapping, modelMapping } from "./adapters-store.js";
 import { readMappingFile } from "./mapping-file.js";
 

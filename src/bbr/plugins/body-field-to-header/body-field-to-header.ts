@@ -1,18 +1,15 @@
 import { z } from "zod";
 import { ok } from "../../../common/result.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import type { MetadataExtractor } from "../../framework/extension-points.js";
-import type { RequestView } from "../../framework/inference-message.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import type { MetadataExtractor } from "../../api/extension-points.js";
+import type { RequestView } from "../../api/inference-message.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 import type { BbrMetrics } from "../../metrics.js";
-import { formatGoScalar } from "./go-format.js";
+import { formatGoScalar } from "../../api/go-format.js";
 
 /** BODY_FIELD_TO_HEADER is the plugin type name. */
 export const BODY_FIELD_TO_HEADER = "body-field-to-header";
-
-/** MODEL_HEADER is the header HTTPRoutes match to pick an InferencePool. */
-export const MODEL_HEADER = "X-Gateway-Model-Name";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { err, ok, type Result } from "../../../common/result.js";
-import { HTTP_STATUS_BY_CODE, RequestError, type RequestErrorCode } from "../../../framework/errors.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { ParameterIssue, PluginTypeSpec } from "../../../framework/registry.js";
-import type { ModelSelector } from "../../framework/extension-points.js";
-import type { MutableRequest } from "../../framework/inference-message.js";
-import { applyModelChoice, currentModel } from "../../framework/model-selection.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import { HTTP_STATUS_BY_CODE, RequestError, type RequestErrorCode } from "../../../common/request-error.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { ParameterIssue, PluginTypeSpec } from "../../../plugin/registry.js";
+import type { ModelSelector } from "../../api/extension-points.js";
+import type { MutableRequest } from "../../api/inference-message.js";
+import { applyModelChoice, currentModel } from "../../api/model-selection.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 import { type CelBindings, type CompiledExpression, compileExpression, splitShorthand } from "./compile.js";
 
 /** CEL_RULES is the plugin type name. */

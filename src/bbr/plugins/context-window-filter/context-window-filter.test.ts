@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTestPlugin, testRequest } from "../../sdk/testing.js";
+import { createTestPlugin, testRequest } from "../../api/testing.js";
 import { type ContextWindowFilter, contextWindowFilterType, ESTIMATED_TOKENS } from "./context-window-filter.js";
 
 const models = [

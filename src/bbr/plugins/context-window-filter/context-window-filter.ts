@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { ok } from "../../../common/result.js";
-import { StateKey } from "../../../framework/cycle-state.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import type { RequestView } from "../../framework/inference-message.js";
-import type { CandidateModel, ModelFilter } from "../../framework/model-selection.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import { StateKey } from "../../../plugin/cycle-state.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import type { RequestView } from "../../api/inference-message.js";
+import type { CandidateModel, ModelFilter } from "../../api/model-selection.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 
 /** CONTEXT_WINDOW_FILTER is the plugin type name. */
 export const CONTEXT_WINDOW_FILTER = "context-window-filter";

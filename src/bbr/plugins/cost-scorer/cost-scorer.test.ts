@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTestPlugin, testRequest } from "../../sdk/testing.js";
+import { createTestPlugin, testRequest } from "../../api/testing.js";
 import { type CostScorer, costScorerType } from "./cost-scorer.js";
 
 function scorer(params: unknown = undefined): CostScorer {

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { ok } from "../../../common/result.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import type { RequestView } from "../../framework/inference-message.js";
-import type { CandidateModel, ModelScorer } from "../../framework/model-selection.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import type { RequestView } from "../../api/inference-message.js";
+import type { CandidateModel, ModelScorer } from "../../api/model-selection.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 
 /** COST_SCORER is the plugin type name. */
 export const COST_SCORER = "cost-scorer";

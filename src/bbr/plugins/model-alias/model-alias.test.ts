@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SELECTED_MODEL } from "../../framework/model-selection.js";
-import { createTestPlugin, testRequest } from "../../sdk/testing.js";
+import { SELECTED_MODEL } from "../../api/model-selection.js";
+import { createTestPlugin, testRequest } from "../../api/testing.js";
 import { type ModelAlias, modelAliasType } from "./model-alias.js";
 
 const decoder = new TextDecoder();

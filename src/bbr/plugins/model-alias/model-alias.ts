@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { ok } from "../../../common/result.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import type { ModelSelector } from "../../framework/extension-points.js";
-import type { MutableRequest } from "../../framework/inference-message.js";
-import { applyModelChoice, currentModel } from "../../framework/model-selection.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import type { ModelSelector } from "../../api/extension-points.js";
+import type { MutableRequest } from "../../api/inference-message.js";
+import { applyModelChoice, currentModel } from "../../api/model-selection.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 
 /** MODEL_ALIAS is the plugin type name. */
 export const MODEL_ALIAS = "model-alias";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isRequestError, openAiErrorBody } from "../../../framework/errors.js";
-import { SELECTED_MODEL } from "../../framework/model-selection.js";
-import { createTestPlugin, testRequest } from "../../sdk/testing.js";
+import { isRequestError, openAiErrorBody } from "../../../common/request-error.js";
+import { SELECTED_MODEL } from "../../api/model-selection.js";
+import { createTestPlugin, testRequest } from "../../api/testing.js";
 import { compilePatterns, type ModelAllowList, modelAllowListType, TENANT } from "./model-allow-list.js";
 
 const params = {

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { ok } from "../../../common/result.js";
-import { StateKey } from "../../../framework/cycle-state.js";
-import { RequestError } from "../../../framework/errors.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import type { ModelSelector } from "../../framework/extension-points.js";
-import type { MutableRequest, RequestView } from "../../framework/inference-message.js";
-import { type CandidateModel, currentModel, type ModelFilter } from "../../framework/model-selection.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import { StateKey } from "../../../plugin/cycle-state.js";
+import { RequestError } from "../../../common/request-error.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import type { ModelSelector } from "../../api/extension-points.js";
+import type { MutableRequest, RequestView } from "../../api/inference-message.js";
+import { type CandidateModel, currentModel, type ModelFilter } from "../../api/model-selection.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 
 /** MODEL_ALLOW_LIST is the plugin type name. */
 export const MODEL_ALLOW_LIST = "model-allow-list";

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { ok } from "../../../common/result.js";
-import { RequestError } from "../../../framework/errors.js";
-import type { TypedName } from "../../../framework/plugin.js";
-import type { PluginTypeSpec } from "../../../framework/registry.js";
-import { bodyEncodingOf } from "../../framework/content-encoding.js";
-import type { MetadataExtractor } from "../../framework/extension-points.js";
-import type { RequestView } from "../../framework/inference-message.js";
-import { MODEL_HEADER, REQUESTED_MODEL } from "../../framework/model-selection.js";
-import type { BbrPluginHandle } from "../../framework/plugin-handle.js";
+import { RequestError } from "../../../common/request-error.js";
+import type { TypedName } from "../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../plugin/registry.js";
+import { bodyEncodingOf } from "../../pipeline/content-encoding.js";
+import type { MetadataExtractor } from "../../api/extension-points.js";
+import type { RequestView } from "../../api/inference-message.js";
+import { MODEL_HEADER, REQUESTED_MODEL } from "../../api/model-selection.js";
+import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 import { readMultipartField } from "./multipart-field.js";
 
 /** MULTIPART_MODEL is the plugin type name. */

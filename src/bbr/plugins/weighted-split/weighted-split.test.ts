@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SELECTED_MODEL } from "../../framework/model-selection.js";
-import { createTestPlugin, testRequest } from "../../sdk/testing.js";
+import { SELECTED_MODEL } from "../../api/model-selection.js";
+import { createTestPlugin, testRequest } from "../../api/testing.js";
 import { stickyPoint, WeightedSplit, type WeightedSplitParameters, weightedSplitType } from "./weighted-split.js";
 
 const canary: WeightedSplitParameters = {

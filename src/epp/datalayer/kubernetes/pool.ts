@@ -1,4 +1,4 @@
-import { type EndpointMetadata, joinHostPort } from "../../framework/endpoint.js";
+import { type EndpointMetadata, joinHostPort } from "../../api/endpoint.js";
 
 /** PoolSpec is what the EPP needs of an InferencePool: its pod selector and target ports. */
 export interface PoolSpec {

@@ -1,5 +1,5 @@
 import type { Logger } from "../../../common/logger.js";
-import type { MetricsDataSource, MetricsExtractor } from "../../framework/datalayer.js";
+import type { MetricsDataSource, MetricsExtractor } from "../../api/datalayer.js";
 import type { EndpointState, EndpointStore } from "../datastore.js";
 import { parseMetricsText } from "./prometheus.js";
 import { Scraper } from "./scrape.js";

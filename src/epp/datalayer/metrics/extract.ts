@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "../../../common/result.js";
-import type { ExtractedMetrics, MetricFamilies } from "../../framework/datalayer.js";
+import type { ExtractedMetrics, MetricFamilies } from "../../api/datalayer.js";
 import type { EngineMetricNames } from "./engines.js";
 import { largestValueSample, latestSample, matchingSamples, type MetricSpec, parseMetricSpec } from "./spec.js";
 

@@ -1,6 +1,6 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { err, ok, type Result } from "../../../common/result.js";
-import type { MetricFamilies, Sample } from "../../framework/datalayer.js";
+import type { MetricFamilies, Sample } from "../../api/datalayer.js";
 
 /**
  * parseMetricsText reads a Prometheus text exposition into samples by metric name. Histogram

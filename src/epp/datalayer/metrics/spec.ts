@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "../../../common/result.js";
-import type { MetricFamilies, Sample } from "../../framework/datalayer.js";
+import type { MetricFamilies, Sample } from "../../api/datalayer.js";
 
 /** MetricSpec selects series: a metric name and required label values (PromQL instant selector). */
 export interface MetricSpec {

@@ -1,5 +1,5 @@
 import xxhash from "xxhash-wasm";
-import type { Hasher64 } from "../../framework/handle.js";
+import type { Hasher64 } from "../../api/handle.js";
 
 /** loadHasher instantiates xxhash64 (WebAssembly); do it once at startup, before building plugins. */
 export async function loadHasher(): Promise<Hasher64> {

@@ -1,4 +1,4 @@
-import { StateKey } from "../../../framework/cycle-state.js";
+import { StateKey } from "../../../plugin/cycle-state.js";
 
 /** PREFIX_CACHE_MATCH_INFO is the data key the prefix producer fills and the prefix scorer reads. */
 export const PREFIX_CACHE_MATCH_INFO = "PrefixCacheMatchInfo";

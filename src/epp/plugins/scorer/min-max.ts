@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointMetrics } from "../../framework/endpoint.js";
+import type { Endpoint, EndpointMetrics } from "../../api/endpoint.js";
 
 /**
  * minMaxScores scores a load value inversely: the least-loaded endpoint 1, the most-loaded 0,

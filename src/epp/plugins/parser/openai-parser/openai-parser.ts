@@ -1,0 +1,130 @@
+import { err, ok, type Result } from "../../../../common/result.js";
+import { RequestError } from "../../../../common/request-error.js";
+import type { TypedName } from "../../../../plugin/plugin.js";
+import type { PluginTypeSpec } from "../../../../plugin/registry.js";
+import type { EppPluginHandle } from "../../../api/handle.js";
+import type { RequestParser } from "../../../api/request-control.js";
+import type { ApiKind, ParsedBody } from "../../../api/request.js";
+import { noParameters } from "../../params.js";
+
+/** OPENAI_PARSER is the plugin type name. */
+export const OPENAI_PARSER = "openai-parser";
+
+// Longest suffix first: "/chat/completions" must win over "/completions".
+const API_BY_SUFFIX: readonly [string, ApiKind][] = [
+  ["/chat/completions", "chat-completions"],
+  ["/conversations", "conversations"],
+  ["/completions", "completions"],
+  ["/embeddings", "embeddings"],
+  ["/responses", "responses"],
+];
+
+/** apiKindOfPath detects the API from the path suffix (query ignored); unknown paths count as completions. */
+export function apiKindOfPath(path: string): ApiKind {
+  const bare = path.split("?", 1)[0]!.replace(/\/+$/, "");
+  for (const [suffix, kind] of API_BY_SUFFIX) if (bare.endsWith(suffix)) return kind;
+  return "completions";
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+function badRequest(message: string, reason: string): Result<never, RequestError> {
+  return err(new RequestError("BadRequest", message, { reason }));
+}
+
+/**
+ * cappedJsonArray serialises `[v0,v1,...]` exactly as JSON.stringify would, but stops once
+ * `limit` bytes are certain (a character is at least one byte), so a huge prompt is never
+ * serialised in full just to hash its first blocks.
+ */
+export function cappedJsonArray(values: readonly unknown[], limit: number): Uint8Array {
+  let text = "[";
+  for (let i = 0; i < values.length && text.length < limit; i++) {
+    text += (i > 0 ? "," : "") + (JSON.stringify(values[i]) ?? "null");
+  }
+  if (text.length < limit) text += "]";
+  return capped(text, limit);
+}
+
+function capped(text: string, limit: number): Uint8Array {
+  const bytes = encoder.encode(text.length > limit ? text.slice(0, limit) : text);
+  return bytes.length > limit ? bytes.subarray(0, limit) : bytes;
+}
+
+function promptOf(kind: ApiKind, body: Readonly<Record<string, unknown>>, limit: number): Uint8Array {
+  switch (kind) {
+    case "chat-completions":
+      return Array.isArray(body["messages"]) ? cappedJsonArray(body["messages"], limit) : new Uint8Array(0);
+    case "completions": {
+      const prompt = body["prompt"];
+      if (typeof prompt === "string") return capped(prompt, limit);
+      return Array.isArray(prompt) ? cappedJsonArray(prompt, limit) : new Uint8Array(0);
+    }
+    case "responses":
+      return cappedJsonArray(
+        [{ instructions: body["instructions"] }, { tools: body["tools"] }, { input: body["input"] }],
+        limit,
+      );
+    case "conversations":
+      return Array.isArray(body["items"]) ? cappedJsonArray(body["items"], limit) : new Uint8Array(0);
+    case "embeddings": {
+      const input = body["input"];
+      if (typeof input === "string") return capped(input, limit);
+      return Array.isArray(input) ? cappedJsonArray(input, limit) : new Uint8Array(0);
+    }
+  }
+}
+
+/**
+ * OpenAiParser reads OpenAI-compatible JSON bodies: the body must be a JSON object with a
+ * non-empty string `model`; anything else is a 400 with an OpenAI-shaped error.
+ */
+export class OpenAiParser implements RequestParser {
+  readonly typedName: TypedName;
+
+  constructor(name: string) {
+    this.typedName = { type: OPENAI_PARSER, name };
+  }
+
+  parse(path: string, bytes: Uint8Array): Result<ParsedBody, RequestError> {
+    if (bytes.length === 0) return badRequest("request body is empty", "missing_body");
+    let value: unknown;
+    try {
+      value = JSON.parse(utf8.decode(bytes));
+    } catch {
+      return badRequest("request body is not valid JSON", "invalid_json");
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return badRequest("request body must be a JSON object", "invalid_body");
+    }
+    const body = value as Record<string, unknown>;
+    const model = body["model"];
+    if (typeof model !== "string" || model === "") {
+      return badRequest("model not found in request body", "missing_model");
+    }
+    const apiKind = apiKindOfPath(path);
+    const salt = body["cache_salt"];
+    let cached: { limit: number; bytes: Uint8Array } | undefined;
+    return ok({
+      apiKind,
+      model,
+      body,
+      cacheSalt: typeof salt === "string" && salt !== "" ? salt : undefined,
+      promptBytes(limit: number): Uint8Array {
+        if (cached?.limit !== limit) cached = { limit, bytes: promptOf(apiKind, body, limit) };
+        return cached.bytes;
+      },
+    });
+  }
+}
+
+/** openAiParserType registers openai-parser. */
+export const openAiParserType: PluginTypeSpec<Record<string, never>, EppPluginHandle> = {
+  type: OPENAI_PARSER,
+  description: "Parses OpenAI-compatible request bodies (completions, chat, responses, conversations, embeddings).",
+  stability: "stable",
+  extensionPoints: ["Parser"],
+  parameters: noParameters,
+  create: (name) => ok(new OpenAiParser(name)),
+};
