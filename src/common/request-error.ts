@@ -85,3 +85,18 @@ export function openAiErrorBody(error: RequestError): string {
     error: { message: error.message, type: OPENAI_ERROR_TYPE_BY_CODE[error.code], code: error.reason },
   });
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * openAiErrorAnswer is the HTTP answer for a request error: a JSON content type, the error's
+ * extra headers and the OpenAI-shaped body. Both products answer their errors with it.
+ */
+export function openAiErrorAnswer(error: RequestError): {
+  readonly headers: readonly { readonly key: string; readonly value: string }[];
+  readonly body: Uint8Array;
+} {
+  const headers = [{ key: "content-type", value: "application/json" }];
+  for (const [key, value] of Object.entries(error.headers)) headers.push({ key, value });
+  return { headers, body: encoder.encode(openAiErrorBody(error)) };
+}

@@ -13,9 +13,8 @@ import {
   TrailersResponseSchema,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
-import { openAiErrorBody, type RequestError } from "../common/request-error.js";
 import { splitBody } from "./chunking.js";
-import { buildHeaderMutation } from "./headers.js";
+import { buildHeaderMutation, type HeaderSet } from "./headers.js";
 
 // Builders for the ProcessingResponse shapes the processors send. They keep the oneof
 // plumbing in one place so processors read as protocol steps.
@@ -115,23 +114,24 @@ export function emptyTrailersResponse(phase: Phase): ProcessingResponse {
   });
 }
 
-const encoder = new TextEncoder();
-
 /**
- * immediateErrorResponse answers the HTTP request directly: the mapped status, an OpenAI-shaped
- * JSON body with its content type, and `details` for Envoy's %RESPONSE_CODE_DETAILS%.
+ * immediateResponse answers the HTTP request directly: the status, the headers and body the
+ * product rendered, and `details` for Envoy's %RESPONSE_CODE_DETAILS%.
  */
-export function immediateErrorResponse(error: RequestError, detailsPrefix: string): ProcessingResponse {
-  const headers = [{ key: "content-type", value: "application/json" }];
-  for (const [key, value] of Object.entries(error.headers)) headers.push({ key, value });
+export function immediateResponse(
+  status: number,
+  headers: readonly HeaderSet[],
+  body: Uint8Array,
+  details: string,
+): ProcessingResponse {
   return create(ProcessingResponseSchema, {
     response: {
       case: "immediateResponse",
       value: create(ImmediateResponseSchema, {
-        status: create(HttpStatusSchema, { code: error.httpStatus }),
+        status: create(HttpStatusSchema, { code: status }),
         headers: buildHeaderMutation(headers, []),
-        body: encoder.encode(openAiErrorBody(error)),
-        details: `${detailsPrefix}_${error.reason}`,
+        body,
+        details,
       }),
     },
   });

@@ -223,6 +223,23 @@ describe("BBR protocol, FULL_DUPLEX_STREAMED", () => {
     stream.cancel();
   });
 
+  it("BUFFERED with request trailers: decides on the one body message, then answers the trailers", async () => {
+    // Envoy sends a BUFFERED body in one message, end_of_stream false when trailers follow; the
+    // routing decision must travel with the body answer (before the lifecycle was shared, BBR
+    // acknowledged the body and never routed such a request).
+    const stream = bbr.client.open();
+    stream.send(requestHeaders(JSON_POST, false, { protocolConfig: { requestBodyMode: BodySendMode.BUFFERED } }));
+    stream.send(requestBody(`{"model":"b"}`, false)).send(requestTrailers({ "x-trailer": "t" }));
+    const got = (await stream.waitFor(3)).map(summarize);
+    expect(got[0]).toEqual({ kind: "requestHeaders", common: null });
+    expect(got[1]).toEqual({
+      kind: "requestBody",
+      common: { clearRouteCache: true, mutation: { set: [["X-Gateway-Model-Name", "b"], ["X-Gateway-Base-Model-Name", ""]], remove: [] } },
+    });
+    expect(got[2]?.kind).toBe("requestTrailers");
+    stream.cancel();
+  });
+
   it("never answers in observability mode", async () => {
     const stream = bbr.client.open();
     stream.send(requestHeaders(JSON_POST, false, { observabilityMode: true })).send(requestBody(`{"model":"m"}`, true, { observabilityMode: true }));

@@ -1,27 +1,22 @@
 import type { Logger } from "../../common/logger.js";
-import type { Result } from "../../common/result.js";
-import { buildHeaderMutation, type HeaderSet, readHeaderMap } from "../../extproc/headers.js";
+import { openAiErrorAnswer, type RequestError } from "../../common/request-error.js";
+import { ok, type Result } from "../../common/result.js";
 import {
-  bufferedBodyResponse,
-  emptyBodyResponse,
-  emptyHeadersResponse,
-  emptyTrailersResponse,
-  immediateErrorResponse,
-  mutatingHeadersResponse,
-  streamedBodyResponses,
-  withDynamicMetadata,
-} from "../../extproc/responses.js";
-import { type BodyMode, bodyModesOf, dispatchPhase, type PhaseHandlers } from "../../extproc/phases.js";
-import { type ResponseSink, StreamError, type StreamHandler } from "../../extproc/transport/stream.js";
-import { RequestError } from "../../common/request-error.js";
+  type Forward,
+  type HeaderChanges,
+  type HeadersOnly,
+  NO_HEADER_CHANGES,
+  type RequestStart,
+  type ResponseForward,
+  type ResponseStart,
+  type StreamDecisions,
+  type StreamOutcome,
+} from "../../extproc/lifecycle/decisions.js";
+import { type LifecycleSettings, StreamLifecycle } from "../../extproc/lifecycle/stream-lifecycle.js";
+import type { HeaderSet } from "../../extproc/headers.js";
+import { StreamError, type ResponseSink } from "../../extproc/transport/stream.js";
 import type { Plugin } from "../../plugin/plugin.js";
 import type { Metadata } from "../../gen/envoy/config/core/v3/base_pb.js";
-import type {
-  HttpBody,
-  HttpHeaders,
-  ProcessingRequest,
-  ProcessingResponse,
-} from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import type { LoadedEppConfig } from "../config/loader.js";
 import type { CompletedResponse, MutableResponseHeaders, ResponseView } from "../api/request-control.js";
 import type { EppMetrics, RequestOutcome } from "../metrics.js";
@@ -48,270 +43,151 @@ export interface EppEnvironment {
   readonly settings: EppSettings;
 }
 
-type RequestPhase = "awaiting-headers" | "receiving-body" | "complete";
-type ResponsePhase = "awaiting-headers" | "body" | "complete";
-
-const CONTENT_LENGTH = "Content-Length";
-const DETAILS_PREFIX = "epp";
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
 
+const lifecycleSettingsCache = new WeakMap<EppSettings, LifecycleSettings>();
+
+function lifecycleSettingsOf(settings: EppSettings): LifecycleSettings {
+  let cached = lifecycleSettingsCache.get(settings);
+  if (!cached) {
+    cached = {
+      maxRequestBodyBytes: settings.maxBodyBytes,
+      // The EPP never holds a response body whole; it reads usage as the chunks pass.
+      maxResponseHoldBytes: 0,
+      streamingByDefault: settings.streamingByDefault,
+      detailsPrefix: "epp",
+      renderError: openAiErrorAnswer,
+    };
+    lifecycleSettingsCache.set(settings, cached);
+  }
+  return cached;
+}
+
 /**
- * EppStreamProcessor runs the Endpoint Picker Protocol for one ext_proc stream: it buffers the
- * request body, has the director choose endpoints, answers with the destination header and the
- * identical envoy.lb dynamic metadata (then the body), and streams the response through,
- * reading the served endpoint and the token usage on the way. Refusals are ImmediateResponses.
+ * EppStreamProcessor runs the Endpoint Picker Protocol for one ext_proc stream on the shared
+ * lifecycle: the request body is held until the director chooses endpoints, the answer carries
+ * the destination header and the identical envoy.lb dynamic metadata (then the body), and the
+ * response streams through while the served endpoint and the token usage are read.
  */
-export class EppStreamProcessor implements StreamHandler {
-  private requestMode: BodyMode | undefined;
-  private responseMode: BodyMode = "duplex";
-  private observeOnly = false;
-  private ended = false;
-  private outcome: RequestOutcome | undefined;
-  private requestPhase: RequestPhase = "awaiting-headers";
-  private responsePhase: ResponsePhase = "awaiting-headers";
+export class EppStreamProcessor extends StreamLifecycle {
+  constructor(env: EppEnvironment, sink: ResponseSink) {
+    super(lifecycleSettingsOf(env.settings), new EppExchange(env), sink);
+  }
+}
+
+/**
+ * EppExchange is the EPP's part of one exchange: endpoint choice (the director, with flow
+ * control), the destination answer, and the response plugins and usage accounting.
+ */
+export class EppExchange implements StreamDecisions {
   private headers: ReadonlyMap<string, string> = EMPTY_HEADERS;
   private subsetHint: string[] | undefined;
   private requestId = "";
   private log: Logger;
   private readonly chunks: Uint8Array[] = [];
   private receivedBytes = 0;
+  /** scheduled is the director's decision until it is sent; decision once it was. */
+  private scheduled: Decision | undefined;
   private decision: Decision | undefined;
   private response: ResponseState | undefined;
   private servedEndpoint: string | undefined;
-  private completed = false;
-  /** metadataContext is the current message's (the request headers read the subset hint from it). */
-  private metadataContext: Metadata | undefined;
+  private responseHeaderSets: HeaderSet[] = [];
   /** cancelled aborts a wait in flow control when the stream goes away. */
   private readonly cancelled = new AbortController();
 
-  constructor(
-    private readonly env: EppEnvironment,
-    private readonly sink: ResponseSink,
-  ) {
+  constructor(private readonly env: EppEnvironment) {
     this.log = env.logger;
   }
 
-  onMessage(message: ProcessingRequest): void | Promise<void> {
-    if (this.ended) return;
-    try {
-      const pending = this.dispatch(message);
-      if (pending) return pending.catch((e: unknown) => this.failed(e));
-    } catch (e) {
-      this.failed(e);
-    }
+  logger(): Logger {
+    return this.log;
   }
 
-  onPeerEnd(): void {
-    if (this.ended) return;
-    if (this.requestPhase !== "complete") this.recordOutcome("cancelled", "none");
-    this.completeResponse(true);
-    this.end();
-  }
-
-  onCancel(): void {
-    if (this.ended) return;
-    // A request waiting in flow control leaves the queue now.
-    this.cancelled.abort();
-    this.recordOutcome("cancelled", "none");
-    this.completeResponse(true);
-    this.ended = true;
-    this.chunks.length = 0;
-  }
-
-  private failed(e: unknown): never {
-    this.cancelled.abort();
-    this.recordOutcome("failed", "none");
-    this.completeResponse(true);
-    this.ended = true;
-    this.chunks.length = 0;
-    this.log.error({ err: e instanceof Error ? e.message : String(e) }, "ext_proc stream failed");
-    throw e;
-  }
-
-  private dispatch(message: ProcessingRequest): void | Promise<void> {
-    if (this.requestMode === undefined) this.readProtocolConfig(message);
-    // Envoy's observability mode forbids answers; scheduling still runs for metrics and logs.
-    if (message.observabilityMode) this.observeOnly = true;
-    this.noteServedEndpoint(message.metadataContext);
-    this.metadataContext = message.metadataContext;
-    return dispatchPhase(message, this.phases);
-  }
-
-  private readonly phases: PhaseHandlers<void | Promise<void>> = {
-    requestHeaders: (h) => this.onRequestHeaders(h, this.metadataContext),
-    requestBody: (b) => this.onRequestBody(b),
-    requestTrailers: () => this.onRequestTrailers(),
-    responseHeaders: (h) => this.onResponseHeaders(h),
-    responseBody: (b) => this.onResponseBody(b),
-    responseTrailers: () => this.onResponseTrailers(),
-  };
-
-  private readProtocolConfig(message: ProcessingRequest): void {
-    const modes = bodyModesOf(message, this.env.settings.streamingByDefault);
-    this.requestMode = modes.request;
-    this.responseMode = modes.response;
-  }
-
-  private noteServedEndpoint(metadata: Metadata | undefined): void {
+  onMetadata(metadata: Metadata): void {
     const served = readServedEndpoint(metadata);
     if (served !== undefined) this.servedEndpoint = served;
   }
 
-  private send(response: ProcessingResponse): void {
-    if (!this.observeOnly && !this.ended) this.sink.send(response);
+  outcome(outcome: StreamOutcome, code: string): void {
+    this.env.metrics.requests.inc({ outcome: outcome satisfies RequestOutcome, code });
   }
 
-  private end(): void {
-    this.ended = true;
+  streamEnded(cancelled: boolean): void {
+    // A request waiting in flow control leaves the queue now.
+    if (cancelled) this.cancelled.abort();
     this.chunks.length = 0;
-    this.sink.close();
   }
 
-  private recordOutcome(outcome: RequestOutcome, code: string): void {
-    if (this.outcome !== undefined) return;
-    this.outcome = outcome;
-    this.env.metrics.requests.inc({ outcome, code });
-  }
+  // ---- request ----
 
-  /** reject answers the HTTP request with an error and ends the stream. */
-  private reject(error: RequestError): void {
-    this.recordOutcome("rejected", String(error.httpStatus));
-    this.log.debug({ status: error.httpStatus, reason: error.reason }, "request rejected");
-    this.send(immediateErrorResponse(error, DETAILS_PREFIX));
-    this.end();
-  }
-
-  // ---- request path ----
-
-  private onRequestHeaders(h: HttpHeaders, metadata: Metadata | undefined): void {
-    if (this.requestPhase !== "awaiting-headers")
-      throw new StreamError("InvalidArgument", "request headers arrived twice");
-    this.headers = readHeaderMap(h.headers);
-    this.requestId = requestIdOf(this.headers);
-    this.log = this.env.logger.child({ requestId: this.requestId });
-    this.subsetHint = readSubsetHint(metadata);
-    if (h.endOfStream || this.requestMode === "none") {
-      this.requestPhase = "complete";
-      this.answerWithoutBody();
-      return;
-    }
-    if (this.requestMode === "passthrough") {
-      // STREAMED and similar modes need the headers answered before the body exists, so the
-      // body could never inform the choice; refuse the configuration loudly.
-      throw new StreamError("FailedPrecondition", "the EPP needs request_body_mode FULL_DUPLEX_STREAMED or BUFFERED");
-    }
-    this.requestPhase = "receiving-body";
-    if (this.requestMode === "buffered") this.send(emptyHeadersResponse("request"));
-  }
-
-  private answerWithoutBody(): void {
-    const picked = this.env.director.pickWithoutBody(this.subsetHint);
-    if (!picked.ok) {
-      this.reject(picked.error);
-      return;
-    }
-    this.send(this.destinationHeadersResponse(picked.value, []));
-    this.recordOutcome("success", "continue");
-  }
-
-  private destinationHeadersResponse(destination: string, extra: HeaderSet[]): ProcessingResponse {
-    const sets = [{ key: DESTINATION_ENDPOINT, value: destination }, ...extra];
-    return withDynamicMetadata(
-      mutatingHeadersResponse("request", buildHeaderMutation(sets, [])),
-      destinationMetadata(destination),
-    );
-  }
-
-  private onRequestBody(b: HttpBody): void | Promise<void> {
-    if (this.requestPhase === "awaiting-headers") {
+  startRequest(start: RequestStart): void {
+    if (start.headersSkipped) {
       throw new StreamError(
         "FailedPrecondition",
         "the EPP needs request_header_mode SEND (request body arrived without headers)",
       );
     }
-    if (this.requestPhase !== "receiving-body")
-      throw new StreamError("InvalidArgument", "request body after the request ended");
-    const limit = this.env.settings.maxBodyBytes;
-    if (this.receivedBytes + b.body.length > limit) {
-      this.reject(
-        new RequestError("PayloadTooLarge", `request body exceeds the limit of ${limit} bytes`, {
-          reason: "request_body_too_large",
-        }),
-      );
-      return;
+    this.headers = start.headers;
+    this.requestId = requestIdOf(this.headers);
+    this.log = this.env.logger.child({ requestId: this.requestId });
+    this.subsetHint = readSubsetHint(start.metadata);
+    if (start.bodyMode === "passthrough") {
+      // STREAMED and similar modes need the headers answered before the body exists, so the
+      // body could never inform the choice; refuse the configuration loudly.
+      throw new StreamError("FailedPrecondition", "the EPP needs request_body_mode FULL_DUPLEX_STREAMED or BUFFERED");
     }
+  }
+
+  decideWithoutBody(): Result<HeadersOnly, RequestError> {
+    const picked = this.env.director.pickWithoutBody(this.subsetHint);
+    if (!picked.ok) return picked;
+    return ok(destinationAnswer(picked.value, []));
+  }
+
+  appendRequestBody(chunk: Uint8Array): void {
     // grpc-js decodes every message into its own buffer, so holding the view is safe.
-    this.chunks.push(b.body);
-    this.receivedBytes += b.body.length;
-    // BUFFERED mode sends the whole body in one message (trailers may still follow).
-    if (b.endOfStream || this.requestMode === "buffered") return this.completeRequest(b.endOfStream);
+    this.chunks.push(chunk);
+    this.receivedBytes += chunk.length;
   }
 
-  private onRequestTrailers(): void | Promise<void> {
-    if (this.requestPhase === "awaiting-headers")
-      throw new StreamError("InvalidArgument", "request trailers before request headers");
-    // Trailers end a body whose last chunk had no end_of_stream: decide now, then answer them.
-    if (this.requestPhase === "receiving-body") {
-      const pending = this.completeRequest(false);
-      if (pending) return pending.then(() => this.send(emptyTrailersResponse("request")));
-    }
-    this.send(emptyTrailersResponse("request"));
-  }
-
-  private completeRequest(endOfStream: boolean): void | Promise<void> {
-    this.requestPhase = "complete";
+  decideRequest(): Result<Forward, RequestError> | Promise<Result<Forward, RequestError>> {
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.receivedBytes);
     this.chunks.length = 0;
     const input = { headers: this.headers, body, subsetHint: this.subsetHint, requestId: this.requestId };
     const decided = this.env.director.admitAndSchedule(input, this.cancelled.signal);
-    if ("then" in decided) return decided.then((d) => this.onDecision(d, body, endOfStream));
-    this.onDecision(decided, body, endOfStream);
+    if ("then" in decided) return decided.then((d) => this.forwardOf(d, body));
+    return this.forwardOf(decided, body);
   }
 
-  private onDecision(decided: Result<Decision, RequestError>, body: Uint8Array, endOfStream: boolean): void {
-    if (this.ended) {
-      // Cancelled while it waited or was scheduled: give the slot back at once.
-      if (decided.ok) decided.value.release?.();
-      return;
-    }
-    if (!decided.ok) {
-      this.reject(decided.error);
-      return;
-    }
-    this.forwardRequest(decided.value, body, endOfStream);
-  }
-
-  private forwardRequest(decision: Decision, original: Uint8Array, endOfStream: boolean): void {
-    this.decision = decision;
+  private forwardOf(decided: Result<Decision, RequestError>, original: Uint8Array): Result<Forward, RequestError> {
+    if (!decided.ok) return decided;
+    const decision = decided.value;
+    this.scheduled = decision;
     const destination = decision.destinations.join(",");
-    const body = decision.newBody ?? original;
-    if (this.requestMode === "duplex") {
-      // A length matching the (possibly rewritten) body is what HTTP/1 upstreams without chunking need.
-      this.send(this.destinationHeadersResponse(destination, [{ key: CONTENT_LENGTH, value: String(body.length) }]));
-      for (const piece of streamedBodyResponses("request", body, endOfStream)) this.send(piece);
-    } else {
-      const sets: HeaderSet[] = [{ key: DESTINATION_ENDPOINT, value: destination }];
-      if (decision.newBody) sets.push({ key: CONTENT_LENGTH, value: String(body.length) });
-      const answer = bufferedBodyResponse("request", buildHeaderMutation(sets, []), decision.newBody);
-      this.send(withDynamicMetadata(answer, destinationMetadata(destination)));
-    }
-    this.recordOutcome("success", "continue");
-    this.log.debug({ destination, model: decision.request.targetModel }, "request scheduled");
+    return ok({
+      ...destinationAnswer(destination, []),
+      body: decision.newBody ?? original,
+      bodyMutated: decision.newBody !== undefined,
+      abandon: () => decision.release?.(),
+    });
   }
 
-  // ---- response path ----
-
-  private checkResponseMayStart(): void {
-    if (this.requestPhase !== "complete")
-      throw new StreamError("FailedPrecondition", "response before the request was complete");
+  requestForwarded(): void {
+    // Sent: from now on the response path accounts for the decision (and releases it).
+    const decision = this.scheduled!;
+    this.decision = decision;
+    this.log.debug({ destination: decision.destinations.join(","), model: decision.request.targetModel }, "request scheduled");
   }
 
-  private startResponse(headers: ReadonlyMap<string, string>): ResponseState {
+  // ---- response ----
+
+  startResponse(start: ResponseStart): void {
+    const headers = start.headers;
     const contentType = headers.get("content-type") ?? "";
     const encoding = headers.get("content-encoding");
     const status = Number(headers.get(":status"));
     const streaming = contentType.includes("text/event-stream") ? true : contentType === "" ? undefined : false;
-    const state: ResponseState = {
+    this.response = {
       headers,
       status: Number.isInteger(status) && status > 0 ? status : undefined,
       streaming: streaming ?? false,
@@ -321,8 +197,10 @@ export class EppStreamProcessor implements StreamHandler {
           ? undefined
           : new UsageTracker(streaming, this.env.settings.maxResponseBufferBytes),
     };
-    this.response = state;
-    return state;
+  }
+
+  holdsResponseBody(): boolean {
+    return false;
   }
 
   private view(): ResponseView | undefined {
@@ -348,83 +226,48 @@ export class EppStreamProcessor implements StreamHandler {
     );
   }
 
-  private onResponseHeaders(h: HttpHeaders): void {
-    this.checkResponseMayStart();
-    if (this.responsePhase !== "awaiting-headers")
-      throw new StreamError("InvalidArgument", "response headers arrived twice");
-    this.startResponse(readHeaderMap(h.headers));
-    const sets: HeaderSet[] = [];
+  responseHeaders(): void {
     const view = this.view();
-    if (view) {
-      const mutable: MutableResponseHeaders = {
-        ...view,
-        setHeader(name: string, value: string) {
-          sets.push({ key: name, value });
-        },
-      };
-      for (const plugin of this.env.config.responseHeader)
-        this.timed("ResponseHeader", plugin, () => plugin.responseHeader(mutable));
-    }
-    this.send(
-      sets.length > 0
-        ? mutatingHeadersResponse("response", buildHeaderMutation(sets, []))
-        : emptyHeadersResponse("response"),
-    );
-    if (h.endOfStream || this.responseMode === "none") {
-      this.responsePhase = "complete";
-      this.completeResponse(false);
-      return;
-    }
-    this.responsePhase = "body";
+    if (!view) return;
+    const sets = this.responseHeaderSets;
+    const mutable: MutableResponseHeaders = {
+      ...view,
+      setHeader(name: string, value: string) {
+        sets.push({ key: name, value });
+      },
+    };
+    for (const plugin of this.env.config.responseHeader)
+      this.timed("ResponseHeader", plugin, () => plugin.responseHeader(mutable));
   }
 
-  private onResponseBody(b: HttpBody): void {
-    if (this.responsePhase === "awaiting-headers") {
-      // response_header_mode SKIP: the body starts the response.
-      this.checkResponseMayStart();
-      this.startResponse(EMPTY_HEADERS);
-      this.responsePhase = "body";
-    }
-    if (this.responsePhase !== "body")
-      throw new StreamError("InvalidArgument", "response body after the response ended");
-    const state = this.response!;
-    state.usage?.push(b.body);
+  responseHeaderChanges(): HeaderChanges {
+    return this.responseHeaderSets.length > 0 ? { sets: this.responseHeaderSets, removes: [] } : NO_HEADER_CHANGES;
+  }
+
+  responseChunk(chunk: Uint8Array, endOfStream: boolean): void {
+    this.response!.usage?.push(chunk);
     const view = this.view();
-    if (view) {
-      for (const plugin of this.env.config.responseBody) {
-        this.timed("ResponseBody", plugin, () => plugin.responseBody(view, b.body, b.endOfStream));
-      }
-    }
-    if (this.responseMode === "duplex") {
-      for (const piece of streamedBodyResponses("response", b.body, b.endOfStream)) this.send(piece);
-    } else {
-      this.send(emptyBodyResponse("response"));
-    }
-    if (b.endOfStream) {
-      this.responsePhase = "complete";
-      this.completeResponse(false);
+    if (!view) return;
+    for (const plugin of this.env.config.responseBody) {
+      this.timed("ResponseBody", plugin, () => plugin.responseBody(view, chunk, endOfStream));
     }
   }
 
-  private onResponseTrailers(): void {
-    if (this.responsePhase === "awaiting-headers")
-      throw new StreamError("InvalidArgument", "response trailers before response headers");
-    this.responsePhase = "complete";
-    this.completeResponse(false);
-    this.send(emptyTrailersResponse("response"));
+  responseBody(): ResponseForward {
+    throw new StreamError("Internal", "the EPP never holds a response body");
   }
 
   /**
-   * completeResponse runs once per scheduled request: token metrics and ResponseComplete
-   * plugins, also when the stream ends early (aborted), so per-request plugin state is always
-   * released.
+   * responseEnded runs once per stream: for a scheduled request, token metrics and
+   * ResponseComplete plugins, also when the stream ends early (aborted), so per-request plugin
+   * state is always released.
    */
-  private completeResponse(aborted: boolean): void {
-    if (this.completed || !this.decision) return;
-    this.completed = true;
-    this.decision.release?.();
+  responseEnded(aborted: boolean): void {
+    const decision = this.decision;
+    if (!decision) return;
+    decision.release?.();
     const usage = aborted ? undefined : this.response?.usage?.finish();
-    const request = this.decision.request;
+    const request = decision.request;
     if (usage) {
       const { metrics } = this.env;
       const labels = {
@@ -439,7 +282,7 @@ export class EppStreamProcessor implements StreamHandler {
       status: undefined,
       headers: EMPTY_HEADERS,
       streaming: false,
-      targetEndpoints: this.decision.destinations,
+      targetEndpoints: decision.destinations,
       servedEndpoint: this.servedEndpoint,
     };
     const completed: CompletedResponse = { ...base, usage, aborted };
@@ -452,6 +295,14 @@ export class EppStreamProcessor implements StreamHandler {
       }
     }
   }
+}
+
+/** destinationAnswer sets the destination header (plus extra sets) and the identical envoy.lb metadata. */
+function destinationAnswer(destination: string, extra: HeaderSet[]): HeadersOnly {
+  return {
+    headers: { sets: [{ key: DESTINATION_ENDPOINT, value: destination }, ...extra], removes: [] },
+    dynamicMetadata: destinationMetadata(destination),
+  };
 }
 
 /** ResponseState is what the processor knows of the response so far. */
