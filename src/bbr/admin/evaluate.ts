@@ -1,14 +1,20 @@
+import { create } from "@bufbuild/protobuf";
 import type { Logger } from "../../common/logger.js";
-import { CycleState } from "../../plugin/cycle-state.js";
-import { isRequestError, openAiErrorBody, RequestError } from "../../common/request-error.js";
+import { openAiErrorBody, type RequestError } from "../../common/request-error.js";
+import { StreamLifecycle } from "../../extproc/lifecycle/stream-lifecycle.js";
+import type { ResponseSink, StreamError } from "../../extproc/transport/stream.js";
+import { HeaderMapSchema } from "../../gen/envoy/config/core/v3/base_pb.js";
+import { ProcessingMode_BodySendMode as BodySendMode } from "../../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
+import {
+  type ProcessingRequest,
+  ProcessingRequestSchema,
+  type ProcessingResponse,
+} from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import type { Plugin } from "../../plugin/plugin.js";
-import { runSteps } from "../pipeline/chain.js";
-import { bodyEncodingOf, decodeBody } from "../pipeline/content-encoding.js";
-import { bodyKindOf } from "../pipeline/content-kind.js";
-import { TrackedHeaders } from "../api/headers.js";
-import { InferenceRequest } from "../api/inference-message.js";
-import { MessageBody } from "../api/message-body.js";
 import { MODEL_HEADER } from "../api/model-selection.js";
+import { BbrMetrics } from "../metrics.js";
+import { BbrExchange, lifecycleSettingsOf } from "../pipeline/bbr-exchange.js";
+import type { StepTimer } from "../pipeline/chain.js";
 import type { BbrSettings } from "../pipeline/settings.js";
 
 /** EvaluationInput is a request to dry-run: headers (any case) and the body bytes. */
@@ -45,77 +51,103 @@ export interface Evaluation {
   readonly error: EvaluationError | undefined;
 }
 
-function asError(e: unknown): EvaluationError {
-  if (isRequestError(e)) {
-    return { httpStatus: e.httpStatus, code: e.code, reason: e.reason, message: e.message, body: openAiErrorBody(e) };
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  return { httpStatus: 0, code: "StreamError", reason: "stream_failed", message, body: "" };
-}
+// A dry run counts in its own metrics, never in the ones Prometheus scrapes.
+let dryRunMetrics: BbrMetrics | undefined;
+
+const decoder = new TextDecoder("utf-8");
+const encoder = new TextEncoder();
 
 /**
- * evaluateRequest runs the request chain of `settings` on one request, as the stream processor
- * would once the body is complete: the same body limit and JSON check, the same plugins and
- * failure policies, the same decoding of compressed bodies, the same owned-header rule (a
- * client-sent owned header is removed unless a plugin set it). It leaves out transport details
- * (Content-Length, chunking, re-encoding a changed body).
+ * evaluateRequest dry-runs one request on the live path itself: a StreamLifecycle running
+ * BBR's decisions (the same objects an ext_proc stream runs) over the messages Envoy would
+ * send in FULL_DUPLEX_STREAMED mode, into a recording sink. So limits, JSON checks, decoding of
+ * compressed bodies, plugins, failure policies and header ownership are the stream's own. The
+ * answer leaves out transport details: Content-Length, chunking, and re-encoding a changed
+ * compressed body (the body shown is the one plugins produced).
  */
-export async function evaluateRequest(
-  settings: BbrSettings,
-  input: EvaluationInput,
-  logger: Logger,
-): Promise<Evaluation> {
-  const values = new Map<string, string>();
-  for (const [k, v] of input.headers) values.set(k.toLowerCase(), v);
-  const headers = new TrackedHeaders(values, settings.maxHeaderValueBytes);
-  const spoofed = settings.ownedHeaders.filter((h) => headers.has(h));
-  // As the stream processor does: known codings are decoded for plugins, others stay opaque.
-  const encoding = bodyEncodingOf(headers);
-  const body = new MessageBody(encoding.kind === "unknown" ? "opaque" : bodyKindOf(headers));
-  const request = new InferenceRequest(headers, body, new CycleState(), logger);
+export async function evaluateRequest(settings: BbrSettings, input: EvaluationInput, logger: Logger): Promise<Evaluation> {
+  dryRunMetrics ??= new BbrMetrics({ defaultMetrics: false });
+  const env = { settings: () => settings, metrics: dryRunMetrics, logger };
   const steps = settings.chains.request;
   const timings: EvaluationTiming[] = [];
-  let error: EvaluationError | undefined;
+  // The timer runs once per request step, in step order, so the n-th call belongs to steps[n].
+  const onStep: StepTimer = (plugin, chain, seconds) => {
+    if (chain !== "request") return;
+    timings.push({ plugin, extensionPoint: steps[timings.length]?.extensionPoint ?? "", durationMs: seconds * 1000 });
+  };
+  const exchange = new BbrExchange(env, settings, onStep);
+  let rejected: RequestError | undefined;
+  const live = lifecycleSettingsOf(settings);
+  const lifecycleSettings = {
+    ...live,
+    renderError: (error: RequestError) => {
+      rejected = error;
+      return live.renderError(error);
+    },
+  };
+  const sent: ProcessingResponse[] = [];
+  let failure: StreamError | undefined;
+  const sink: ResponseSink = {
+    send: (r) => sent.push(r),
+    close: () => {},
+    fail: (e) => {
+      failure = e;
+    },
+  };
+  const stream = new StreamLifecycle(lifecycleSettings, exchange, sink);
+  let thrown: unknown;
   try {
-    if (input.body.length > settings.maxBodyBytes) {
-      throw new RequestError("PayloadTooLarge", `request body exceeds the limit of ${settings.maxBodyBytes} bytes`, {
-        reason: "request_body_too_large",
-      });
-    }
-    if (encoding.kind === "known") {
-      const decoded = await decodeBody(encoding.codings, input.body, settings.maxBodyBytes);
-      if (!decoded.ok) throw decoded.error;
-      body.append(decoded.value);
-    } else {
-      body.append(input.body);
-    }
-    body.json();
-    // The timer runs once per step, in step order, so the n-th call belongs to steps[n].
-    await runSteps(steps, [request], "request", (plugin, _chain, seconds) => {
-      timings.push({ plugin, extensionPoint: steps[timings.length]?.extensionPoint ?? "", durationMs: seconds * 1000 });
-    });
+    for (const message of requestMessages(input)) await stream.onMessage(message);
   } catch (e) {
-    error = asError(e);
+    thrown = e;
   }
-  if (error)
+  const error = rejected ? requestErrorOf(rejected) : failure || thrown ? streamErrorOf(failure ?? thrown) : undefined;
+  if (error) {
+    stream.onCancel();
     return { headersSet: [], headersRemoved: [], bodyChanged: false, body: undefined, model: "", timings, error };
-  const headersSet = headers
-    .mutatedHeaders()
-    .filter((h) => h.key.toLowerCase() !== "content-length")
-    .map((h) => ({ name: h.key, value: h.value }));
-  const headersRemoved = headers.removedHeaders();
-  for (const name of spoofed) {
-    if (headers.wasRemoved(name) || (headers.wasSet(name) && headers.get(name) !== "")) continue;
-    headersRemoved.push(name);
   }
-  const model = headers.wasSet(MODEL_HEADER) ? (headers.get(MODEL_HEADER) ?? "") : "";
+  const mutation = sent[0]?.response.case === "requestHeaders" ? sent[0].response.value.response?.headerMutation : undefined;
+  const headersSet = (mutation?.setHeaders ?? [])
+    .map((h) => ({ name: h.header?.key ?? "", value: decoder.decode(h.header?.rawValue) }))
+    .filter((h) => h.name.toLowerCase() !== "content-length");
+  const model = headersSet.findLast((h) => h.name.toLowerCase() === MODEL_HEADER.toLowerCase())?.value ?? "";
+  const body = exchange.requestBody();
+  const bodyChanged = body?.mutated ?? false;
+  const changedBytes = bodyChanged ? body?.finalBytes() : undefined;
+  stream.onCancel();
   return {
     headersSet,
-    headersRemoved,
-    bodyChanged: body.mutated,
-    body: body.mutated ? body.finalBytes() : undefined,
+    headersRemoved: [...(mutation?.removeHeaders ?? [])],
+    bodyChanged,
+    body: changedBytes,
     model,
     timings,
     error: undefined,
   };
+}
+
+/** requestMessages are what Envoy sends for the request: headers, then the whole body. */
+function requestMessages(input: EvaluationInput): ProcessingRequest[] {
+  const headers = create(HeaderMapSchema, {
+    headers: [...input.headers].map(([key, value]) => ({ key, rawValue: encoder.encode(value) })),
+  });
+  return [
+    create(ProcessingRequestSchema, {
+      request: { case: "requestHeaders", value: { headers, endOfStream: false } },
+      protocolConfig: {
+        requestBodyMode: BodySendMode.FULL_DUPLEX_STREAMED,
+        responseBodyMode: BodySendMode.FULL_DUPLEX_STREAMED,
+      },
+    }),
+    create(ProcessingRequestSchema, { request: { case: "requestBody", value: { body: input.body, endOfStream: true } } }),
+  ];
+}
+
+function requestErrorOf(e: RequestError): EvaluationError {
+  return { httpStatus: e.httpStatus, code: e.code, reason: e.reason, message: e.message, body: openAiErrorBody(e) };
+}
+
+function streamErrorOf(e: unknown): EvaluationError {
+  const message = e instanceof Error ? e.message : String(e);
+  return { httpStatus: 0, code: "StreamError", reason: "stream_failed", message, body: "" };
 }

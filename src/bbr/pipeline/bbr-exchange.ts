@@ -76,6 +76,11 @@ export class BbrExchange implements StreamDecisions {
       : observe;
   }
 
+  /** requestBody is the request body as plugins see it (decoded), once the request started. */
+  requestBody(): MessageBody | undefined {
+    return this.request?.body;
+  }
+
   logger(): Logger {
     return this.request?.logger ?? this.env.logger;
   }
