@@ -4,7 +4,7 @@ import { err, ok, type Result } from "../../common/result.js";
 import { CycleState } from "../../plugin/cycle-state.js";
 import type { Plugin } from "../../plugin/plugin.js";
 import { type PluginCreateError, type PluginTypeSpec, Registry } from "../../plugin/registry.js";
-import { bodyKindOf } from "../pipeline/content-kind.js";
+import { bodyKindOf } from "./content-kind.js";
 import { TrackedHeaders } from "./headers.js";
 import { InferenceRequest } from "./inference-message.js";
 import { MessageBody } from "./message-body.js";

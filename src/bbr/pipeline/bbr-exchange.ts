@@ -20,7 +20,7 @@ import { MessageBody } from "../api/message-body.js";
 import type { RequestOutcome } from "../metrics.js";
 import { runSteps, type StepTimer } from "./chain.js";
 import { bodyEncodingOf, type Coding, decodeBody, encodeBody } from "./content-encoding.js";
-import { bodyKindOf } from "./content-kind.js";
+import { bodyKindOf } from "../api/content-kind.js";
 import type { BbrEnvironment, BbrSettings } from "./settings.js";
 
 const CONTENT_LENGTH = "Content-Length";

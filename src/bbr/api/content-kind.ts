@@ -1,5 +1,5 @@
-import type { ReadonlyHeaders } from "../api/headers.js";
-import type { BodyKind } from "../api/message-body.js";
+import type { ReadonlyHeaders } from "./headers.js";
+import type { BodyKind } from "./message-body.js";
 
 /**
  * bodyKindOf decides from the content type whether a body can be read as JSON: application/json,
