@@ -1,5 +1,4 @@
 import { RequestError } from "../../common/request-error.js";
-import type { HeaderSet } from "../../extproc/headers.js";
 
 /** ReadonlyHeaders is a case-insensitive read view of HTTP headers. */
 export interface ReadonlyHeaders {
@@ -8,6 +7,15 @@ export interface ReadonlyHeaders {
   has(name: string): boolean;
   /** entries lists [lower-case name, value] pairs, pseudo-headers (":path") included. */
   entries(): IterableIterator<[string, string]>;
+}
+
+/**
+ * HeaderChange is one header a plugin set, with the name spelled as the plugin wrote it. It is
+ * the plugin API's own type: the wire encoding of header mutations is the lifecycle's business.
+ */
+export interface HeaderChange {
+  readonly key: string;
+  readonly value: string;
 }
 
 /** DEFAULT_MAX_HEADER_VALUE_BYTES bounds header values plugins may set (Envoy caps at 16 KiB). */
@@ -24,7 +32,7 @@ const FORBIDDEN_VALUE_CHARS = /[\r\n\0]/;
  * setting after removing cancels the removal.
  */
 export class TrackedHeaders implements ReadonlyHeaders {
-  private readonly sets = new Map<string, HeaderSet>();
+  private readonly sets = new Map<string, HeaderChange>();
   private readonly removes = new Map<string, string>();
 
   constructor(
@@ -77,7 +85,7 @@ export class TrackedHeaders implements ReadonlyHeaders {
   }
 
   /** mutatedHeaders lists the header sets in the order plugins made them. */
-  mutatedHeaders(): HeaderSet[] {
+  mutatedHeaders(): HeaderChange[] {
     return [...this.sets.values()];
   }
 
