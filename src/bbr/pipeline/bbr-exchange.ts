@@ -1,4 +1,5 @@
 import type { Logger } from "../../common/logger.js";
+import { memoizedBy } from "../../common/memo.js";
 import { isRequestError, openAiErrorAnswer, type RequestError } from "../../common/request-error.js";
 import { err, ok, type Result } from "../../common/result.js";
 import type {
@@ -25,23 +26,16 @@ import type { BbrEnvironment, BbrSettings } from "./settings.js";
 
 const CONTENT_LENGTH = "Content-Length";
 
-const lifecycleSettingsCache = new WeakMap<BbrSettings, LifecycleSettings>();
-
 /** lifecycleSettingsOf is the stream lifecycle's view of a config snapshot (built once per snapshot). */
-export function lifecycleSettingsOf(settings: BbrSettings): LifecycleSettings {
-  let cached = lifecycleSettingsCache.get(settings);
-  if (!cached) {
-    cached = {
-      maxRequestBodyBytes: settings.maxBodyBytes,
-      maxResponseHoldBytes: settings.maxResponseBufferBytes,
-      streamingByDefault: settings.streamingByDefault,
-      detailsPrefix: "bbr",
-      renderError: openAiErrorAnswer,
-    };
-    lifecycleSettingsCache.set(settings, cached);
-  }
-  return cached;
-}
+export const lifecycleSettingsOf = memoizedBy(
+  (settings: BbrSettings): LifecycleSettings => ({
+    maxRequestBodyBytes: settings.maxBodyBytes,
+    maxResponseHoldBytes: settings.maxResponseBufferBytes,
+    streamingByDefault: settings.streamingByDefault,
+    detailsPrefix: "bbr",
+    renderError: openAiErrorAnswer,
+  }),
+);
 
 /**
  * BbrExchange is BBR's part of one exchange: it builds the request the plugins see, runs the

@@ -1,4 +1,5 @@
 import type { Logger } from "../../common/logger.js";
+import { memoizedBy } from "../../common/memo.js";
 import { openAiErrorAnswer, type RequestError } from "../../common/request-error.js";
 import { ok, type Result } from "../../common/result.js";
 import {
@@ -45,23 +46,17 @@ export interface EppEnvironment {
 
 const EMPTY_HEADERS: ReadonlyMap<string, string> = new Map();
 
-const lifecycleSettingsCache = new WeakMap<EppSettings, LifecycleSettings>();
-
-function lifecycleSettingsOf(settings: EppSettings): LifecycleSettings {
-  let cached = lifecycleSettingsCache.get(settings);
-  if (!cached) {
-    cached = {
-      maxRequestBodyBytes: settings.maxBodyBytes,
-      // The EPP never holds a response body whole; it reads usage as the chunks pass.
-      maxResponseHoldBytes: 0,
-      streamingByDefault: settings.streamingByDefault,
-      detailsPrefix: "epp",
-      renderError: openAiErrorAnswer,
-    };
-    lifecycleSettingsCache.set(settings, cached);
-  }
-  return cached;
-}
+/** lifecycleSettingsOf is the stream lifecycle's view of the EPP's limits (built once). */
+const lifecycleSettingsOf = memoizedBy(
+  (settings: EppSettings): LifecycleSettings => ({
+    maxRequestBodyBytes: settings.maxBodyBytes,
+    // The EPP never holds a response body whole; it reads usage as the chunks pass.
+    maxResponseHoldBytes: 0,
+    streamingByDefault: settings.streamingByDefault,
+    detailsPrefix: "epp",
+    renderError: openAiErrorAnswer,
+  }),
+);
 
 /**
  * EppStreamProcessor runs the Endpoint Picker Protocol for one ext_proc stream on the shared

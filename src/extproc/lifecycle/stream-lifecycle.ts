@@ -270,20 +270,10 @@ export class StreamLifecycle implements StreamHandler {
 
   private completeRequest(endOfStream: boolean): void | Promise<void> {
     this.requestPhase = "complete";
-    let decided: ReturnType<StreamDecisions["decideRequest"]>;
-    try {
-      decided = this.decisions.decideRequest();
-    } catch (e) {
-      this.rejectOrThrow(e);
-      return;
-    }
-    if ("then" in decided) {
-      return decided.then(
-        (d) => this.onRequestDecided(d, endOfStream),
-        (e: unknown) => this.rejectOrThrow(e),
-      );
-    }
-    this.onRequestDecided(decided, endOfStream);
+    return this.decideThen(
+      () => this.decisions.decideRequest(),
+      (decided) => this.onRequestDecided(decided, endOfStream),
+    );
   }
 
   private onRequestDecided(decided: Result<Forward, RequestError>, endOfStream: boolean): void {
@@ -354,23 +344,28 @@ export class StreamLifecycle implements StreamHandler {
         this.send(this.responseHeadersAnswer());
       }
     };
-    return this.thenAnswer(() => this.decisions.responseHeaders(h.endOfStream), answer);
+    return this.decideThen(() => this.decisions.responseHeaders(h.endOfStream), answer);
   }
 
   private holdsResponseBody(): boolean {
     return (this.responseMode === "duplex" || this.responseMode === "buffered") && this.decisions.holdsResponseBody();
   }
 
-  /** thenAnswer runs a decision step (maybe asynchronous), then answers; a RequestError rejects. */
-  private thenAnswer(run: () => void | Promise<void>, answer: () => void): void | Promise<void> {
+  /**
+   * decideThen runs a decision (maybe asynchronous), then acts on it; a RequestError thrown on
+   * the way is answered, anything else fails the stream. It stays synchronous for synchronous
+   * decisions, so the common path costs no microtask.
+   */
+  private decideThen<T>(decide: () => T | Promise<T>, act: (value: T) => void): void | Promise<void> {
+    let decided: T | Promise<T>;
     try {
-      const pending = run();
-      if (pending) return pending.then(answer, (e: unknown) => this.rejectOrThrow(e));
+      decided = decide();
     } catch (e) {
       this.rejectOrThrow(e);
       return;
     }
-    answer();
+    if (isPromise(decided)) return decided.then(act, (e: unknown) => this.rejectOrThrow(e));
+    act(decided);
   }
 
   private responseHeadersAnswer(): ProcessingResponse {
@@ -407,7 +402,7 @@ export class StreamLifecycle implements StreamHandler {
         this.endResponse(false);
       }
     };
-    return this.thenAnswer(() => this.decisions.responseChunk(chunk, endOfStream), forward);
+    return this.decideThen(() => this.decisions.responseChunk(chunk, endOfStream), forward);
   }
 
   private holdResponseBody(b: HttpBody): void | Promise<void> {
@@ -437,20 +432,10 @@ export class StreamLifecycle implements StreamHandler {
     this.responsePhase = "complete";
     const held = this.heldResponse;
     this.heldResponse = [];
-    let decided: ResponseForward | Promise<ResponseForward>;
-    try {
-      decided = this.decisions.responseBody(held);
-    } catch (e) {
-      this.rejectOrThrow(e);
-      return;
-    }
-    if ("then" in decided) {
-      return decided.then(
-        (d) => this.forwardResponse(d, endOfStream),
-        (e: unknown) => this.rejectOrThrow(e),
-      );
-    }
-    this.forwardResponse(decided, endOfStream);
+    return this.decideThen(
+      () => this.decisions.responseBody(held),
+      (forward) => this.forwardResponse(forward, endOfStream),
+    );
   }
 
   private forwardResponse(forward: ResponseForward, endOfStream: boolean): void {
@@ -485,6 +470,10 @@ export class StreamLifecycle implements StreamHandler {
     this.endResponse(false);
     this.send(emptyTrailersResponse("response"));
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === "function";
 }
 
 /** headersOnlyResponse answers request headers with a decision's changes and metadata. */
