@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics, counter, declareMetrics, gauge, histogram, metricSet } from "../runtime/metrics.js";
 import type { Endpoint } from "./api/endpoint.js";
 
 /** PLUGIN_DURATION_BUCKETS cover 10 µs to 100 ms: a scheduling plugin should take microseconds. */
@@ -10,6 +10,9 @@ export const PLUGIN_DURATION_BUCKETS = [
 export const TOKEN_BUCKETS = [
   1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32778, 65536, 131072, 262144,
 ];
+
+/** FLOW_QUEUE_DURATION_BUCKETS cover 1 ms to a minute spent waiting in flow control. */
+const FLOW_QUEUE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** RequestOutcome labels epp_requests_total. */
 export type RequestOutcome = "success" | "rejected" | "failed" | "cancelled";
@@ -23,164 +26,120 @@ export interface EndpointsView {
   list(): readonly Endpoint[];
 }
 
+const MODEL_LABELS = ["model_name", "target_model_name"] as const;
+
 /**
- * EppMetrics owns a Prometheus registry (one per server). GIE's metric names are kept where
- * GIE has them (inference_objective_*, inference_pool_*, inference_extension_*), so existing
- * dashboards work.
+ * EPP_METRICS are the EPP's metrics. GIE's metric names are kept where GIE has them
+ * (inference_objective_*, inference_pool_*, inference_extension_*), so existing dashboards work.
  */
-export class EppMetrics {
-  readonly registry = new Registry();
-  readonly info: Gauge<"commit" | "build_ref">;
-  readonly requests: Counter<"outcome" | "code">;
-  readonly objectiveRequests: Counter<"model_name" | "target_model_name">;
-  readonly objectiveErrors: Counter<"model_name" | "target_model_name" | "error_code">;
-  readonly inputTokens: Histogram<"model_name" | "target_model_name">;
-  readonly outputTokens: Histogram<"model_name" | "target_model_name">;
-  readonly schedulerDuration: Histogram;
-  readonly pluginDuration: Histogram<"extension_point" | "plugin_type" | "plugin_name">;
-  readonly activeStreams: Gauge;
-  readonly scrapes: Counter<"result">;
-  readonly discoveryUpdates: Counter<"source" | "result">;
-  readonly flowQueueSize: Gauge<"priority">;
-  readonly flowQueueBytes: Gauge<"priority">;
-  readonly flowFlowQueueSize: Gauge<"priority" | "fairness_id">;
-  readonly flowFlowQueueBytes: Gauge<"priority" | "fairness_id">;
-  readonly flowQueueDuration: Histogram<"priority" | "outcome">;
-  readonly flowOutcomes: Counter<"priority" | "outcome" | "reason">;
+const EPP_METRICS = {
+  info: gauge("epp_info", "Build information of the running endpoint picker.", ["commit", "build_ref"]),
+  requests: counter(
+    "epp_requests_total",
+    "Requests seen, by outcome and the HTTP status the EPP answered (continue when forwarded).",
+    ["outcome", "code"],
+  ),
+  objectiveRequests: counter(
+    "inference_objective_request_total",
+    "Requests scheduled, by client-facing and target model.",
+    MODEL_LABELS,
+  ),
+  objectiveErrors: counter(
+    "inference_objective_request_error_total",
+    "Requests answered with an error, by model and error code.",
+    [...MODEL_LABELS, "error_code"],
+  ),
+  inputTokens: histogram(
+    "inference_objective_input_tokens",
+    "Prompt tokens reported by the model server.",
+    TOKEN_BUCKETS,
+    MODEL_LABELS,
+  ),
+  outputTokens: histogram(
+    "inference_objective_output_tokens",
+    "Completion tokens reported by the model server.",
+    TOKEN_BUCKETS,
+    MODEL_LABELS,
+  ),
+  schedulerDuration: histogram(
+    "inference_extension_scheduler_e2e_duration_seconds",
+    "Time to choose endpoints for a request (producers, filters, scorers, picker).",
+    PLUGIN_DURATION_BUCKETS,
+  ),
+  pluginDuration: histogram(
+    "inference_extension_plugin_duration_seconds",
+    "Time spent in each plugin call.",
+    PLUGIN_DURATION_BUCKETS,
+    ["extension_point", "plugin_type", "plugin_name"],
+  ),
+  activeStreams: gauge("epp_active_streams", "ext_proc streams currently open."),
+  scrapes: counter("epp_metrics_scrapes_total", "Model-server metrics scrapes by result.", ["result"]),
+  discoveryUpdates: counter(
+    "epp_discovery_updates_total",
+    "Endpoint discovery updates applied or rejected, by source.",
+    ["source", "result"],
+  ),
+  // Flow control (reference names where the reference has them). Per-flow series are removed
+  // when a flow's queue empties, so client-chosen fairness ids cannot grow them without bound.
+  flowQueueSize: gauge(
+    "inference_extension_flow_control_queue_size",
+    "Requests waiting in flow control, per priority band.",
+    ["priority"],
+  ),
+  flowQueueBytes: gauge(
+    "inference_extension_flow_control_queue_bytes",
+    "Request body bytes waiting in flow control, per priority band.",
+    ["priority"],
+  ),
+  flowFlowQueueSize: gauge(
+    "inference_extension_flow_control_flow_queue_size",
+    "Requests waiting in flow control, per priority band and flow (fairness id); flows with none are omitted.",
+    ["priority", "fairness_id"],
+  ),
+  flowFlowQueueBytes: gauge(
+    "inference_extension_flow_control_flow_queue_bytes",
+    "Request body bytes waiting in flow control, per priority band and flow; flows with none are omitted.",
+    ["priority", "fairness_id"],
+  ),
+  flowQueueDuration: histogram(
+    "inference_extension_flow_control_request_queue_duration_seconds",
+    "Time requests spent in flow control, by priority and outcome (dispatched, expired, cancelled).",
+    FLOW_QUEUE_DURATION_BUCKETS,
+    ["priority", "outcome"],
+  ),
+  flowOutcomes: counter(
+    "inference_extension_flow_control_requests_total",
+    "Requests leaving flow control, by priority, outcome and reason.",
+    ["priority", "outcome", "reason"],
+  ),
+};
+
+/** EppMetrics owns a Prometheus registry (one per server) with EPP_METRICS and the pool gauges. */
+export class EppMetrics extends metricSet(EPP_METRICS) {
   private readonly seenModels = new Set<string>();
   private endpoints: EndpointsView | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    const registers = [this.registry];
-    this.info = new Gauge({
-      name: "epp_info",
-      help: "Build information of the running endpoint picker.",
-      labelNames: ["commit", "build_ref"],
-      registers,
+    super();
+    // The pool gauges are read from the endpoint store at scrape time.
+    declareMetrics(this.registry, {
+      readyPods: gauge("inference_pool_ready_pods", "Endpoints discovery currently lists.", [], (pods) =>
+        pods.set(this.endpoints?.list().length ?? 0),
+      ),
+      kvCacheUtilization: gauge(
+        "inference_pool_average_kv_cache_utilization",
+        "Average KV-cache utilisation over endpoints with fresh metrics.",
+        [],
+        (average) => average.set(this.average((e, now) => e.metricsAt(now)?.kvCacheUsagePercent)),
+      ),
+      queueSize: gauge(
+        "inference_pool_average_queue_size",
+        "Average waiting-queue length over endpoints with fresh metrics.",
+        [],
+        (average) => average.set(this.average((e, now) => e.metricsAt(now)?.waitingQueueSize)),
+      ),
     });
-    this.requests = new Counter({
-      name: "epp_requests_total",
-      help: "Requests seen, by outcome and the HTTP status the EPP answered (continue when forwarded).",
-      labelNames: ["outcome", "code"],
-      registers,
-    });
-    this.objectiveRequests = new Counter({
-      name: "inference_objective_request_total",
-      help: "Requests scheduled, by client-facing and target model.",
-      labelNames: ["model_name", "target_model_name"],
-      registers,
-    });
-    this.objectiveErrors = new Counter({
-      name: "inference_objective_request_error_total",
-      help: "Requests answered with an error, by model and error code.",
-      labelNames: ["model_name", "target_model_name", "error_code"],
-      registers,
-    });
-    this.inputTokens = new Histogram({
-      name: "inference_objective_input_tokens",
-      help: "Prompt tokens reported by the model server.",
-      labelNames: ["model_name", "target_model_name"],
-      buckets: TOKEN_BUCKETS,
-      registers,
-    });
-    this.outputTokens = new Histogram({
-      name: "inference_objective_output_tokens",
-      help: "Completion tokens reported by the model server.",
-      labelNames: ["model_name", "target_model_name"],
-      buckets: TOKEN_BUCKETS,
-      registers,
-    });
-    this.schedulerDuration = new Histogram({
-      name: "inference_extension_scheduler_e2e_duration_seconds",
-      help: "Time to choose endpoints for a request (producers, filters, scorers, picker).",
-      buckets: PLUGIN_DURATION_BUCKETS,
-      registers,
-    });
-    this.pluginDuration = new Histogram({
-      name: "inference_extension_plugin_duration_seconds",
-      help: "Time spent in each plugin call.",
-      labelNames: ["extension_point", "plugin_type", "plugin_name"],
-      buckets: PLUGIN_DURATION_BUCKETS,
-      registers,
-    });
-    this.activeStreams = new Gauge({ name: "epp_active_streams", help: "ext_proc streams currently open.", registers });
-    this.scrapes = new Counter({
-      name: "epp_metrics_scrapes_total",
-      help: "Model-server metrics scrapes by result.",
-      labelNames: ["result"],
-      registers,
-    });
-    this.discoveryUpdates = new Counter({
-      name: "epp_discovery_updates_total",
-      help: "Endpoint discovery updates applied or rejected, by source.",
-      labelNames: ["source", "result"],
-      registers,
-    });
-    // Flow control (reference names where the reference has them). Per-flow series are removed
-    // when a flow's queue empties, so client-chosen fairness ids cannot grow them without bound.
-    this.flowQueueSize = new Gauge({
-      name: "inference_extension_flow_control_queue_size",
-      help: "Requests waiting in flow control, per priority band.",
-      labelNames: ["priority"],
-      registers,
-    });
-    this.flowQueueBytes = new Gauge({
-      name: "inference_extension_flow_control_queue_bytes",
-      help: "Request body bytes waiting in flow control, per priority band.",
-      labelNames: ["priority"],
-      registers,
-    });
-    this.flowFlowQueueSize = new Gauge({
-      name: "inference_extension_flow_control_flow_queue_size",
-      help: "Requests waiting in flow control, per priority band and flow (fairness id); flows with none are omitted.",
-      labelNames: ["priority", "fairness_id"],
-      registers,
-    });
-    this.flowFlowQueueBytes = new Gauge({
-      name: "inference_extension_flow_control_flow_queue_bytes",
-      help: "Request body bytes waiting in flow control, per priority band and flow; flows with none are omitted.",
-      labelNames: ["priority", "fairness_id"],
-      registers,
-    });
-    this.flowQueueDuration = new Histogram({
-      name: "inference_extension_flow_control_request_queue_duration_seconds",
-      help: "Time requests spent in flow control, by priority and outcome (dispatched, expired, cancelled).",
-      labelNames: ["priority", "outcome"],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
-    });
-    this.flowOutcomes = new Counter({
-      name: "inference_extension_flow_control_requests_total",
-      help: "Requests leaving flow control, by priority, outcome and reason.",
-      labelNames: ["priority", "outcome", "reason"],
-      registers,
-    });
-    const self = this;
-    new Gauge({
-      name: "inference_pool_ready_pods",
-      help: "Endpoints discovery currently lists.",
-      registers,
-      collect() {
-        this.set(self.endpoints?.list().length ?? 0);
-      },
-    });
-    new Gauge({
-      name: "inference_pool_average_kv_cache_utilization",
-      help: "Average KV-cache utilisation over endpoints with fresh metrics.",
-      registers,
-      collect() {
-        this.set(self.average((e, now) => e.metricsAt(now)?.kvCacheUsagePercent));
-      },
-    });
-    new Gauge({
-      name: "inference_pool_average_queue_size",
-      help: "Average waiting-queue length over endpoints with fresh metrics.",
-      registers,
-      collect() {
-        this.set(self.average((e, now) => e.metricsAt(now)?.waitingQueueSize));
-      },
-    });
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry, options);
   }
 
   /** observeEndpoints connects the pool gauges to the endpoint store. */

@@ -1,3 +1,4 @@
+import { methodGuard } from "../../common/method-guard.js";
 import type { Plugin } from "../../plugin/plugin.js";
 import type { BufferedResponse, MutableRequest, RequestView, ResponseView } from "./inference-message.js";
 
@@ -61,34 +62,20 @@ export const RESPONSE_EXTENSION_POINTS: readonly ExtensionPoint[] = [
   "ResponseBodyProcessor",
 ];
 
-function hasMethod(plugin: Plugin, method: string): boolean {
-  return typeof (plugin as unknown as Record<string, unknown>)[method] === "function";
-}
-
 /** isMetadataExtractor tells whether the plugin implements MetadataExtractor. */
-export function isMetadataExtractor(p: Plugin): p is MetadataExtractor {
-  return hasMethod(p, "extractMetadata");
-}
+export const isMetadataExtractor = methodGuard<Plugin, MetadataExtractor>("extractMetadata");
 
 /** isModelSelector tells whether the plugin implements ModelSelector. */
-export function isModelSelector(p: Plugin): p is ModelSelector {
-  return hasMethod(p, "selectModel");
-}
+export const isModelSelector = methodGuard<Plugin, ModelSelector>("selectModel");
 
 /** isResponseHeadersProcessor tells whether the plugin implements ResponseHeadersProcessor. */
-export function isResponseHeadersProcessor(p: Plugin): p is ResponseHeadersProcessor {
-  return hasMethod(p, "processResponseHeaders");
-}
+export const isResponseHeadersProcessor = methodGuard<Plugin, ResponseHeadersProcessor>("processResponseHeaders");
 
 /** isResponseChunkProcessor tells whether the plugin implements ResponseChunkProcessor. */
-export function isResponseChunkProcessor(p: Plugin): p is ResponseChunkProcessor {
-  return hasMethod(p, "processResponseChunk");
-}
+export const isResponseChunkProcessor = methodGuard<Plugin, ResponseChunkProcessor>("processResponseChunk");
 
 /** isResponseBodyProcessor tells whether the plugin implements ResponseBodyProcessor. */
-export function isResponseBodyProcessor(p: Plugin): p is ResponseBodyProcessor {
-  return hasMethod(p, "processResponseBody");
-}
+export const isResponseBodyProcessor = methodGuard<Plugin, ResponseBodyProcessor>("processResponseBody");
 
 /** extensionPointsOf lists the extension points a plugin instance implements. */
 export function extensionPointsOf(p: Plugin): ExtensionPoint[] {

@@ -48,30 +48,15 @@ export interface MutableRequest extends RequestView {
   removeBodyField(name: string): void;
 }
 
-/** InferenceRequest is the framework's request: headers and body with mutation tracking. */
-export class InferenceRequest implements MutableRequest {
-  readonly requestId: string | undefined;
-  readonly method: string | undefined;
-  readonly path: string | undefined;
-  private streamLogger: Logger | undefined;
-
+/**
+ * TrackedMessage holds what a request and a response share: tracked headers and a body, and the
+ * edits plugins make to them.
+ */
+export abstract class TrackedMessage {
   constructor(
     readonly headers: TrackedHeaders,
     readonly body: MessageBody,
-    readonly cycleState: CycleState,
-    private readonly baseLogger: Logger,
-  ) {
-    this.requestId = headers.get("x-request-id");
-    this.method = headers.get(":method");
-    this.path = headers.get(":path");
-  }
-
-  /** logger carries x-request-id; built on first use, as most requests never log. */
-  get logger(): Logger {
-    this.streamLogger ??=
-      this.requestId === undefined ? this.baseLogger : this.baseLogger.child({ "x-request-id": this.requestId });
-    return this.streamLogger;
-  }
+  ) {}
 
   setHeader(name: string, value: string): void {
     this.headers.set(name, value);
@@ -87,6 +72,33 @@ export class InferenceRequest implements MutableRequest {
 
   removeBodyField(name: string): void {
     this.body.removeField(name);
+  }
+}
+
+/** InferenceRequest is the framework's request: headers and body with mutation tracking. */
+export class InferenceRequest extends TrackedMessage implements MutableRequest {
+  readonly requestId: string | undefined;
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  private streamLogger: Logger | undefined;
+
+  constructor(
+    headers: TrackedHeaders,
+    body: MessageBody,
+    readonly cycleState: CycleState,
+    private readonly baseLogger: Logger,
+  ) {
+    super(headers, body);
+    this.requestId = headers.get("x-request-id");
+    this.method = headers.get(":method");
+    this.path = headers.get(":path");
+  }
+
+  /** logger carries x-request-id; built on first use, as most requests never log. */
+  get logger(): Logger {
+    this.streamLogger ??=
+      this.requestId === undefined ? this.baseLogger : this.baseLogger.child({ "x-request-id": this.requestId });
+    return this.streamLogger;
   }
 }
 
@@ -111,36 +123,21 @@ export interface BufferedResponse extends ResponseView {
 }
 
 /** InferenceResponse is the framework's response: headers and (when buffered) body. */
-export class InferenceResponse implements BufferedResponse {
+export class InferenceResponse extends TrackedMessage implements BufferedResponse {
   readonly status: string | undefined;
   readonly cycleState: CycleState;
 
   constructor(
     readonly request: InferenceRequest,
-    readonly headers: TrackedHeaders,
-    readonly body: MessageBody,
+    headers: TrackedHeaders,
+    body: MessageBody,
   ) {
+    super(headers, body);
     this.status = headers.get(":status");
     this.cycleState = request.cycleState;
   }
 
   get logger(): Logger {
     return this.request.logger;
-  }
-
-  setHeader(name: string, value: string): void {
-    this.headers.set(name, value);
-  }
-
-  removeHeader(name: string): void {
-    this.headers.remove(name);
-  }
-
-  setBodyField(name: string, value: unknown): void {
-    this.body.setField(name, value);
-  }
-
-  removeBodyField(name: string): void {
-    this.body.removeField(name);
   }
 }

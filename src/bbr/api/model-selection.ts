@@ -1,3 +1,4 @@
+import { methodGuard } from "../../common/method-guard.js";
 import { StateKey } from "../../plugin/cycle-state.js";
 import type { Plugin } from "../../plugin/plugin.js";
 import type { MutableRequest, RequestView } from "./inference-message.js";
@@ -92,21 +93,11 @@ export interface ModelPicker extends Plugin {
   pickModel(request: RequestView, scored: readonly ScoredModel[]): CandidateModel | undefined;
 }
 
-function hasMethod(plugin: Plugin, method: string): boolean {
-  return typeof (plugin as unknown as Record<string, unknown>)[method] === "function";
-}
-
 /** isModelFilter tells whether the plugin implements ModelFilter. */
-export function isModelFilter(p: Plugin): p is ModelFilter {
-  return hasMethod(p, "filterModels");
-}
+export const isModelFilter = methodGuard<Plugin, ModelFilter>("filterModels");
 
 /** isModelScorer tells whether the plugin implements ModelScorer. */
-export function isModelScorer(p: Plugin): p is ModelScorer {
-  return hasMethod(p, "scoreModels");
-}
+export const isModelScorer = methodGuard<Plugin, ModelScorer>("scoreModels");
 
 /** isModelPicker tells whether the plugin implements ModelPicker. */
-export function isModelPicker(p: Plugin): p is ModelPicker {
-  return hasMethod(p, "pickModel");
-}
+export const isModelPicker = methodGuard<Plugin, ModelPicker>("pickModel");

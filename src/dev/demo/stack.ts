@@ -1,6 +1,6 @@
 import { parseDocument } from "yaml";
 import { DEFAULT_CONFIG_YAML } from "../../bbr/config/default-config.js";
-import { type ChildService, distEntry, startService } from "./processes.js";
+import { type ChildService, type Command, distEntry, startService } from "./processes.js";
 
 /** SimPoolSpec is one model server pool: a base model, its adapters and its replicas. */
 export interface SimPoolSpec {
@@ -26,7 +26,6 @@ export async function startSimPool(
   opts: { timeScale: number; logFile?: string },
 ): Promise<StartedPool> {
   const args = [
-    distEntry("sim"),
     "--model",
     spec.model,
     "--replicas",
@@ -42,63 +41,47 @@ export async function startSimPool(
       : []),
     ...(spec.extraArgs ?? []),
   ];
-  const service = await startService({
-    name: `sim ${spec.name}`,
-    args,
-    readyMsg: "sim serving",
-    ...(opts.logFile ? { logFile: opts.logFile } : {}),
-  });
+  const service = await startCommand("sim", args, opts.logFile, `sim ${spec.name}`);
   const instances = service.ready["instances"] as { name: string; port: number }[];
   return { spec, service, instances, endpoints: instances.map((i) => `127.0.0.1:${i.port}`) };
 }
 
-/** StartedBbr is a running `bbr` and its bound ports. */
-export interface StartedBbr {
+/** StartedExtProcServer is a running `bbr` or `epp` and its bound ports. */
+export interface StartedExtProcServer {
   readonly service: ChildService;
   readonly grpcPort: number;
   readonly metricsPort: number;
 }
 
+/** StartedBbr is a running `bbr` and its bound ports. */
+export type StartedBbr = StartedExtProcServer;
+
+/** StartedEpp is a running `epp` and its ports. */
+export type StartedEpp = StartedExtProcServer;
+
 /** startBbr starts `bbr` on free loopback ports with a config file and extra flags. */
-export async function startBbr(opts: {
+export function startBbr(opts: {
   configPath?: string;
   extraArgs?: readonly string[];
   logFile?: string;
 }): Promise<StartedBbr> {
-  const args = [
-    distEntry("bbr"),
-    "--grpc-port",
-    "0",
-    "--grpc-health-port",
-    "0",
-    "--metrics-port",
-    "0",
-    "--bind-address",
-    "127.0.0.1",
-    ...(opts.configPath ? ["--config", opts.configPath] : []),
-    ...(opts.extraArgs ?? []),
-  ];
-  const service = await startService({
-    name: "bbr",
-    args,
-    readyMsg: "bbr serving",
-    ...(opts.logFile ? { logFile: opts.logFile } : {}),
-  });
-  const ports = service.ready["ports"] as { grpc: number; metrics: number };
-  return { service, grpcPort: ports.grpc, metricsPort: ports.metrics };
-}
-
-/** StartedEpp is a running `epp` and its ports. */
-export interface StartedEpp {
-  readonly service: ChildService;
-  readonly grpcPort: number;
-  readonly metricsPort: number;
+  const args = [...(opts.configPath ? ["--config", opts.configPath] : []), ...(opts.extraArgs ?? [])];
+  return startExtProcServer("bbr", args, opts.logFile);
 }
 
 /** startEpp starts `epp` on free loopback ports with an endpoints file (and optional config). */
-export async function startEpp(opts: { endpointsPath: string; configPath?: string; logFile?: string }): Promise<StartedEpp> {
-  const args = [
-    distEntry("epp"),
+export function startEpp(opts: { endpointsPath: string; configPath?: string; logFile?: string }): Promise<StartedEpp> {
+  const args = ["--endpoints-file", opts.endpointsPath, ...(opts.configPath ? ["--config-file", opts.configPath] : [])];
+  return startExtProcServer("epp", args, opts.logFile);
+}
+
+/** startExtProcServer starts `bbr` or `epp` with every port free and on loopback, then its own flags. */
+async function startExtProcServer(
+  command: "bbr" | "epp",
+  args: readonly string[],
+  logFile: string | undefined,
+): Promise<StartedExtProcServer> {
+  const loopback = [
     "--grpc-port",
     "0",
     "--grpc-health-port",
@@ -107,18 +90,28 @@ export async function startEpp(opts: { endpointsPath: string; configPath?: strin
     "0",
     "--bind-address",
     "127.0.0.1",
-    "--endpoints-file",
-    opts.endpointsPath,
-    ...(opts.configPath ? ["--config-file", opts.configPath] : []),
   ];
-  const service = await startService({
-    name: "epp",
-    args,
-    readyMsg: "epp serving",
-    ...(opts.logFile ? { logFile: opts.logFile } : {}),
-  });
+  const service = await startCommand(command, [...loopback, ...args], logFile);
   const ports = service.ready["ports"] as { grpc: number; metrics: number };
   return { service, grpcPort: ports.grpc, metricsPort: ports.metrics };
+}
+
+/**
+ * startCommand runs one of the project's commands from dist and waits for its "<command> serving"
+ * log line; `name` labels it in errors.
+ */
+function startCommand(
+  command: Command,
+  args: readonly string[],
+  logFile: string | undefined,
+  name: string = command,
+): Promise<ChildService> {
+  return startService({
+    name,
+    args: [distEntry(command), ...args],
+    readyMsg: `${command} serving`,
+    ...(logFile ? { logFile } : {}),
+  });
 }
 
 /**
@@ -154,13 +147,8 @@ export async function startDevgw(opts: {
   logFile?: string;
   logLevel?: string;
 }): Promise<StartedDevgw> {
-  const args = [distEntry("devgw"), "--config", opts.configPath, "--log-level", opts.logLevel ?? "info"];
-  const service = await startService({
-    name: "devgw",
-    args,
-    readyMsg: "devgw serving",
-    ...(opts.logFile ? { logFile: opts.logFile } : {}),
-  });
+  const args = ["--config", opts.configPath, "--log-level", opts.logLevel ?? "info"];
+  const service = await startCommand("devgw", args, opts.logFile);
   return { service, listeners: service.ready["listeners"] as Record<string, number> };
 }
 

@@ -1,5 +1,6 @@
 import { formatUsage, parseFlags, type FlagSpec } from "../../common/flags.js";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../../common/logger.js";
+import { untilSignal } from "../../runtime/signals.js";
 import { loadDevgwConfig } from "./config.js";
 import { DevGateway } from "./gateway.js";
 
@@ -56,15 +57,5 @@ export async function runDevgwCli(argv: readonly string[]): Promise<number> {
     return 1;
   }
   logger.info({ listeners: Object.fromEntries(gw.listeners.map((l) => [l.name, l.port])) }, "devgw serving");
-  return new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, "stopping");
-      gw.stop().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
-  });
+  return untilSignal(() => gw.stop(), logger, 0, 1);
 }

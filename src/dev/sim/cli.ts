@@ -1,5 +1,7 @@
-import { formatUsage, parseFlags } from "../../common/flags.js";
+import { formatUsage } from "../../common/flags.js";
 import { createLogger } from "../../common/logger.js";
+import { EXIT_CONFIG, EXIT_OK, readServerCommandLine } from "../../runtime/command-line.js";
+import { untilSignal } from "../../runtime/signals.js";
 import { SIM_FLAGS, type SimOptions, simOptionsFromFlags } from "./options.js";
 import { SimInstance } from "./server.js";
 
@@ -26,7 +28,7 @@ export async function startSimReplicas(
       await instance.start(options.port === 0 ? 0 : options.port + i);
     }
   } catch (e) {
-    await Promise.all(instances.map((s) => s.stop()));
+    await stopAll(instances);
     throw e;
   }
   return instances;
@@ -34,52 +36,29 @@ export async function startSimReplicas(
 
 /** runSimCli runs `sim`; it resolves with the exit code after SIGINT/SIGTERM. */
 export async function runSimCli(argv: readonly string[]): Promise<number> {
-  const parsed = parseFlags(argv, SIM_FLAGS);
-  if (!parsed.ok) {
-    process.stderr.write(`sim: ${parsed.error}\n\n${USAGE}`);
-    return 2;
-  }
-  const { flags, positional } = parsed.value;
-  if (flags.get("help") === "true") {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positional.length > 0) {
-    process.stderr.write(`sim: unexpected argument ${JSON.stringify(positional[0])}\n\n${USAGE}`);
-    return 2;
-  }
-  flags.delete("help");
-  const options = simOptionsFromFlags(flags);
-  if (!options.ok) {
-    process.stderr.write(`sim: ${options.error.join("\n")}\n`);
-    return 2;
-  }
-  const logger = createLogger(options.value.logLevel, "sim");
+  const commandLine = readServerCommandLine("sim", argv, SIM_FLAGS, USAGE, simOptionsFromFlags);
+  if ("exit" in commandLine) return commandLine.exit;
+  const { options } = commandLine;
+  const logger = createLogger(options.logLevel, "sim");
   let instances: SimInstance[];
   try {
-    instances = await startSimReplicas(options.value, logger);
+    instances = await startSimReplicas(options, logger);
   } catch (e) {
     process.stderr.write(`sim: cannot start: ${(e as Error).message}\n`);
-    return 1;
+    return EXIT_CONFIG;
   }
   logger.info(
     {
-      model: options.value.model,
-      loraModules: options.value.loraModules,
+      model: options.model,
+      loraModules: options.loraModules,
       instances: instances.map((s) => ({ name: s.instanceName, port: s.port })),
-      timeScale: options.value.engine.timeScale,
+      timeScale: options.engine.timeScale,
     },
     "sim serving",
   );
-  return new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, "stopping");
-      Promise.all(instances.map((s) => s.stop())).then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
-  });
+  return untilSignal(() => stopAll(instances), logger, EXIT_OK, EXIT_CONFIG);
+}
+
+function stopAll(instances: readonly SimInstance[]): Promise<void> {
+  return Promise.all(instances.map((s) => s.stop())).then(() => undefined);
 }

@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { flagSchema, flagSpecs, HELP_FLAG, optionsAtDefaults, readFlags, valueFlag } from "../../common/flag-table.js";
 import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
 import { LOG_LEVELS, type LogLevel } from "../../common/logger.js";
-import { err, ok, type Result } from "../../common/result.js";
+import { ok, type Result } from "../../common/result.js";
+import { DEFAULT_MAX_BODY_BYTES, portFlag } from "../../runtime/server-flags.js";
 import type { EngineParams } from "./engine.js";
 
 /** SimOptions configure one `sim` process (one or more replicas of one model server). */
@@ -21,117 +23,74 @@ export interface SimOptions {
   readonly logLevel: LogLevel;
 }
 
-/** SIM_FLAGS are the `sim` command-line flags; vLLM's names where vLLM has one. */
-export const SIM_FLAGS: readonly FlagSpec[] = [
-  { name: "model", kind: "string", help: "base model name served", default: "llama-3-8b" },
-  { name: "lora-modules", kind: "string", help: "LoRA adapter names served, comma-separated", default: "none" },
-  { name: "name", kind: "string", help: "instance name for x-inference-pod", default: "<model>-<port>" },
-  { name: "bind-address", kind: "string", help: "address to listen on", default: "127.0.0.1" },
-  { name: "port", kind: "string", help: "HTTP port of the first replica (0 picks free ports)", default: "8000" },
-  {
-    name: "replicas",
-    kind: "string",
-    help: "independent instances in this process, on port, port+1, ...",
-    default: "1",
-  },
-  { name: "max-num-seqs", kind: "string", help: "most sequences running at once; more wait", default: "5" },
-  { name: "max-loras", kind: "string", help: "most LoRA adapters with running sequences at once", default: "1" },
-  { name: "kv-blocks", kind: "string", help: "KV cache capacity in blocks (num_gpu_blocks)", default: "1024" },
-  { name: "block-size", kind: "string", help: "tokens per KV block", default: "16" },
-  {
-    name: "max-model-len",
-    kind: "string",
-    help: "largest prompt + output in tokens; more is answered 400",
-    default: "8192",
-  },
-  { name: "prefill-overhead-ms", kind: "string", help: "fixed prefill cost per request (simulated ms)", default: "20" },
-  {
-    name: "prefill-ms-per-token",
-    kind: "string",
-    help: "prefill cost per uncached prompt token (simulated ms)",
-    default: "0.25",
-  },
-  {
-    name: "inter-token-ms",
-    kind: "string",
-    help: "time between output tokens at batch size 1 (simulated ms)",
-    default: "12",
-  },
-  { name: "load-factor", kind: "string", help: "latency multiplier at max-num-seqs running (1 at one)", default: "2" },
-  {
-    name: "default-max-tokens",
-    kind: "string",
-    help: "output tokens when the request sets no max_tokens",
-    default: "32",
-  },
-  {
-    name: "time-scale",
-    kind: "string",
-    help: "real ms per simulated ms (0.01 = 100x faster, 0 = instant)",
-    default: "1",
-  },
-  {
-    name: "max-body-bytes",
-    kind: "string",
-    help: "largest request body; more is answered 413",
-    default: String(32 * 1024 * 1024),
-  },
-  { name: "log-level", kind: "string", help: `log level (${LOG_LEVELS.join(", ")})`, default: "info" },
-  { name: "help", kind: "boolean", help: "print this help" },
-];
-
 const int = (min: number) => z.coerce.number().int().min(min);
 const nonNegative = z.coerce.number().min(0);
+const adapterNames = z.string().transform((s) => [
+  ...new Set(
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x !== ""),
+  ),
+]);
+const blockSize = z.coerce
+  .number()
+  .pipe(z.union([z.literal(8), z.literal(16), z.literal(32), z.literal(64), z.literal(128)]));
 
-const schema = z
-  .object({
-    model: z.string().trim().min(1).default("llama-3-8b"),
-    "lora-modules": z
-      .string()
-      .default("")
-      .transform((s) => [
-        ...new Set(
-          s
-            .split(",")
-            .map((x) => x.trim())
-            .filter((x) => x !== ""),
-        ),
-      ]),
-    name: z.string().trim().min(1).optional(),
-    "bind-address": z.string().min(1).default("127.0.0.1"),
-    port: int(0).max(65535).default(8000),
-    replicas: int(1).max(64).default(1),
-    "max-num-seqs": int(1).default(5),
-    "max-loras": int(1).default(1),
-    "kv-blocks": int(1).default(1024),
-    "block-size": z.coerce
-      .number()
-      .pipe(z.union([z.literal(8), z.literal(16), z.literal(32), z.literal(64), z.literal(128)]))
-      .default(16),
-    "max-model-len": int(1).default(8192),
-    "prefill-overhead-ms": nonNegative.default(20),
-    "prefill-ms-per-token": nonNegative.default(0.25),
-    "inter-token-ms": nonNegative.default(12),
-    "load-factor": z.coerce.number().min(1, "must be at least 1").default(2),
-    "default-max-tokens": int(1).default(32),
-    "time-scale": nonNegative.default(1),
-    "max-body-bytes": int(1).default(32 * 1024 * 1024),
-    "log-level": z.enum(LOG_LEVELS).default("info"),
-  })
-  .superRefine((o, ctx) => {
-    if (o.port !== 0 && o.port + o.replicas - 1 > 65535) {
-      ctx.addIssue({ code: "custom", path: ["replicas"], message: "port + replicas - 1 exceeds 65535" });
-    }
-    if (o["lora-modules"].includes(o.model)) {
-      ctx.addIssue({ code: "custom", path: ["lora-modules"], message: "an adapter cannot have the base model's name" });
-    }
-  });
+/** SIM_FLAG_TABLE declares the `sim` flags that take a value; vLLM's names where vLLM has one. */
+const SIM_FLAG_TABLE = {
+  model: valueFlag("base model name served", z.string().trim().min(1), "llama-3-8b"),
+  "lora-modules": valueFlag("LoRA adapter names served, comma-separated", adapterNames, "", "none"),
+  name: valueFlag(
+    "instance name for x-inference-pod",
+    z.string().trim().min(1).optional(),
+    undefined,
+    "<model>-<port>",
+  ),
+  "bind-address": valueFlag("address to listen on", z.string().min(1), "127.0.0.1"),
+  port: valueFlag("HTTP port of the first replica (0 picks free ports)", portFlag, "8000"),
+  replicas: valueFlag("independent instances in this process, on port, port+1, ...", int(1).max(64), "1"),
+  "max-num-seqs": valueFlag("most sequences running at once; more wait", int(1), "5"),
+  "max-loras": valueFlag("most LoRA adapters with running sequences at once", int(1), "1"),
+  "kv-blocks": valueFlag("KV cache capacity in blocks (num_gpu_blocks)", int(1), "1024"),
+  "block-size": valueFlag("tokens per KV block", blockSize, "16"),
+  "max-model-len": valueFlag("largest prompt + output in tokens; more is answered 400", int(1), "8192"),
+  "prefill-overhead-ms": valueFlag("fixed prefill cost per request (simulated ms)", nonNegative, "20"),
+  "prefill-ms-per-token": valueFlag("prefill cost per uncached prompt token (simulated ms)", nonNegative, "0.25"),
+  "inter-token-ms": valueFlag("time between output tokens at batch size 1 (simulated ms)", nonNegative, "12"),
+  "load-factor": valueFlag(
+    "latency multiplier at max-num-seqs running (1 at one)",
+    z.coerce.number().min(1, "must be at least 1"),
+    "2",
+  ),
+  "default-max-tokens": valueFlag("output tokens when the request sets no max_tokens", int(1), "32"),
+  "time-scale": valueFlag("real ms per simulated ms (0.01 = 100x faster, 0 = instant)", nonNegative, "1"),
+  "max-body-bytes": valueFlag("largest request body; more is answered 413", int(1), String(DEFAULT_MAX_BODY_BYTES)),
+  "log-level": valueFlag(`log level (${LOG_LEVELS.join(", ")})`, z.enum(LOG_LEVELS), "info"),
+};
+
+/** SIM_FLAGS are the `sim` command-line flags. */
+export const SIM_FLAGS: readonly FlagSpec[] = [...flagSpecs(SIM_FLAG_TABLE), HELP_FLAG];
+
+const schema = flagSchema(SIM_FLAG_TABLE).superRefine((o, ctx) => {
+  if (o.port !== 0 && o.port + o.replicas - 1 > 65535) {
+    ctx.addIssue({ code: "custom", path: ["replicas"], message: "port + replicas - 1 exceeds 65535" });
+  }
+  if (o["lora-modules"].includes(o.model)) {
+    ctx.addIssue({ code: "custom", path: ["lora-modules"], message: "an adapter cannot have the base model's name" });
+  }
+});
+
+/** defaultSimOptions are the options with every flag at its default, plus overrides. */
+export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {
+  return { ...optionsAtDefaults(simOptionsFromFlags), ...overrides };
+}
 
 /** simOptionsFromFlags validates parsed flags. */
 export function simOptionsFromFlags(flags: ParsedFlags): Result<SimOptions, string[]> {
-  const parsed = schema.safeParse(Object.fromEntries(flags));
-  if (!parsed.success) return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
-  const o = parsed.data;
+  const read = readFlags(schema, flags);
+  if (!read.ok) return read;
+  const o = read.value;
   return ok({
     model: o.model,
     loraModules: o["lora-modules"],
@@ -155,11 +114,4 @@ export function simOptionsFromFlags(flags: ParsedFlags): Result<SimOptions, stri
     maxBodyBytes: o["max-body-bytes"],
     logLevel: o["log-level"],
   });
-}
-
-/** defaultSimOptions are the options with every flag at its default, plus overrides. */
-export function defaultSimOptions(overrides: Partial<SimOptions> = {}): SimOptions {
-  const base = simOptionsFromFlags(new Map());
-  if (!base.ok) throw new Error(base.error.join("; "));
-  return { ...base.value, ...overrides };
 }
