@@ -37,8 +37,8 @@ function yamlBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
 
-/** folderDocumenting names the plugin folder whose README header names `type`. */
-function folderDocumenting(type: string): string[] {
+/** foldersDocumenting lists the plugin folders whose README header names `type` (exactly one is expected). */
+function foldersDocumenting(type: string): string[] {
   return PLUGIN_FOLDERS.filter(
     (folder) =>
       existsSync(join(PLUGINS_DIR, folder, "README.md")) && headerLine(readme(folder)).includes(`\`${type}\``),
@@ -56,7 +56,7 @@ describe("in-tree EPP registry", () => {
 });
 
 describe("EPP plugin folders", () => {
-  it("exist, one or more per area", () => {
+  it("are found under every area", () => {
     expect(PLUGIN_FOLDERS.length).toBeGreaterThan(10);
   });
 
@@ -75,7 +75,7 @@ describe("EPP plugin folders", () => {
   it.each(PLUGIN_FOLDERS)("%s README: every YAML block loads as an EndpointPickerConfig", async (folder) => {
     const blocks = yamlBlocks(readme(folder));
     expect(blocks.length, "a config example").toBeGreaterThan(0);
-    const documented = IN_TREE_TYPES.filter((spec) => folderDocumenting(spec.type).includes(folder)).map((s) => s.type);
+    const documented = IN_TREE_TYPES.filter((spec) => foldersDocumenting(spec.type).includes(folder)).map((s) => s.type);
     const loadedTypes = new Set<string>();
     for (const [i, block] of blocks.entries()) {
       const source = `${folder}/README.md yaml block ${i + 1}`;
@@ -90,7 +90,7 @@ describe("EPP plugin folders", () => {
 
 describe.each(IN_TREE_TYPES.map((spec) => [spec.type, spec] as const))("%s", (type, spec) => {
   it("is documented in exactly one plugin README, with its extension points and stability", () => {
-    const folders = folderDocumenting(type);
+    const folders = foldersDocumenting(type);
     expect(folders).toHaveLength(1);
     const header = headerLine(readme(folders[0]!));
     for (const point of spec.extensionPoints) expect(header).toContain(point);
