@@ -11,6 +11,3 @@ export function parameters<Shape extends z.ZodRawShape>(shape: Shape) {
 
 /** noParameters is the schema of a plugin type that takes no parameters. */
 export const noParameters = parameters({});
-
-/** maxNumOfEndpoints is the pickers' shared parameter (how many endpoints to return, primary first). */
-export const maxNumOfEndpoints = z.number().int().min(1, "maxNumOfEndpoints must be at least 1").default(1);

@@ -4,6 +4,7 @@ import { EndpointState } from "../../../src/epp/datalayer/datastore.js";
 import type { Endpoint, EndpointMetadata, EndpointMetrics } from "../../../src/epp/api/endpoint.js";
 import type { EppPluginHandle, Hasher64 } from "../../../src/epp/api/handle.js";
 import type { LlmRequest } from "../../../src/epp/api/request.js";
+import type { ScoredEndpoint, Scorer, SchedulingResult } from "../../../src/epp/api/scheduling.js";
 import { OpenAiParser } from "../../../src/epp/plugins/parser/openai-parser/openai-parser.js";
 import { loadHasher } from "../../../src/epp/plugins/prefix/hashing.js";
 import { seededRandom } from "./random.js";
@@ -105,4 +106,33 @@ export async function testHandle(endpoints: readonly Endpoint[] = [], seed = 7):
 /** keys lists endpoint keys (for readable assertions). */
 export function keys(endpoints: readonly Endpoint[]): string[] {
   return endpoints.map((e) => e.metadata.key);
+}
+
+/** UNKNOWN_METRICS marks an endpoint that was never scraped (for `endpoint` and `scoresFor`). */
+export const UNKNOWN_METRICS = null;
+
+/** scoresFor scores endpoints 10.0.0.1, 10.0.0.2, … built with `metrics` (null: never scraped) at `now`. */
+export function scoresFor(scorer: Scorer, metrics: readonly (MetricsInit | null)[], now = NOW): number[] {
+  const endpoints = metrics.map((m, i) => endpoint(i + 1, m));
+  return Array.from(scorer.score(inferenceRequest({ now }), endpoints));
+}
+
+/** scoredEndpoints pairs endpoints 10.0.0.1, 10.0.0.2, … with the given scores (picker input). */
+export function scoredEndpoints(values: readonly number[]): ScoredEndpoint[] {
+  return values.map((score, i) => ({ endpoint: endpoint(i + 1), score }));
+}
+
+/** tallyFirstPicks runs `pick` `runs` times and counts how often each key came first. */
+export function tallyFirstPicks(pick: () => string[], runs: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < runs; i++) {
+    const first = pick()[0]!;
+    counts.set(first, (counts.get(first) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** singleProfileResult is the scheduling result of one "default" profile that chose `target`. */
+export function singleProfileResult(target: Endpoint): SchedulingResult {
+  return { primaryProfileName: "default", profileResults: new Map([["default", { targetEndpoints: [target] }]]) };
 }

@@ -7,6 +7,9 @@ export async function loadHasher(): Promise<Hasher64> {
   return { hash: (bytes, seed) => api.h64Raw(bytes, seed) };
 }
 
+/** AVERAGE_CHARACTERS_PER_TOKEN turns token block sizes into byte blocks (no tokenizer here). */
+export const AVERAGE_CHARACTERS_PER_TOKEN = 4;
+
 const encoder = new TextEncoder();
 
 /** chainSeed is the first link of a prompt's hash chain: xxhash(model ‖ cache_salt), so models never share entries. */

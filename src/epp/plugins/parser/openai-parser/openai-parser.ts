@@ -52,27 +52,31 @@ function capped(text: string, limit: number): Uint8Array {
   return bytes.length > limit ? bytes.subarray(0, limit) : bytes;
 }
 
+/** arrayPrompt is an array's JSON; anything else yields no prompt bytes. */
+function arrayPrompt(value: unknown, limit: number): Uint8Array {
+  return Array.isArray(value) ? cappedJsonArray(value, limit) : new Uint8Array(0);
+}
+
+/** textOrArrayPrompt is a string as its text, an array as its JSON, anything else as no bytes. */
+function textOrArrayPrompt(value: unknown, limit: number): Uint8Array {
+  return typeof value === "string" ? capped(value, limit) : arrayPrompt(value, limit);
+}
+
 function promptOf(kind: ApiKind, body: Readonly<Record<string, unknown>>, limit: number): Uint8Array {
   switch (kind) {
     case "chat-completions":
-      return Array.isArray(body["messages"]) ? cappedJsonArray(body["messages"], limit) : new Uint8Array(0);
-    case "completions": {
-      const prompt = body["prompt"];
-      if (typeof prompt === "string") return capped(prompt, limit);
-      return Array.isArray(prompt) ? cappedJsonArray(prompt, limit) : new Uint8Array(0);
-    }
+      return arrayPrompt(body["messages"], limit);
+    case "completions":
+      return textOrArrayPrompt(body["prompt"], limit);
     case "responses":
       return cappedJsonArray(
         [{ instructions: body["instructions"] }, { tools: body["tools"] }, { input: body["input"] }],
         limit,
       );
     case "conversations":
-      return Array.isArray(body["items"]) ? cappedJsonArray(body["items"], limit) : new Uint8Array(0);
-    case "embeddings": {
-      const input = body["input"];
-      if (typeof input === "string") return capped(input, limit);
-      return Array.isArray(input) ? cappedJsonArray(input, limit) : new Uint8Array(0);
-    }
+      return arrayPrompt(body["items"], limit);
+    case "embeddings":
+      return textOrArrayPrompt(body["input"], limit);
   }
 }
 

@@ -1,31 +1,19 @@
-import { ok } from "../../../../common/result.js";
-import type { TypedName } from "../../../../plugin/plugin.js";
-import type { PluginTypeSpec } from "../../../../plugin/registry.js";
 import type { Endpoint } from "../../../api/endpoint.js";
-import type { EppPluginHandle } from "../../../api/handle.js";
-import type { Picker, ProfileRunResult, ScoredEndpoint } from "../../../api/scheduling.js";
-import { maxNumOfEndpoints, parameters } from "../../params.js";
+import type { ProfileRunResult, ScoredEndpoint } from "../../../api/scheduling.js";
+import { CountedPicker, pickerType } from "../picker-type.js";
 import { shuffleInPlace } from "../random.js";
 
 /** MAX_SCORE_PICKER is the plugin type name. */
 export const MAX_SCORE_PICKER = "max-score-picker";
-
-const schema = parameters({ maxNumOfEndpoints });
 
 /**
  * MaxScorePicker returns the highest-scored endpoints, ties broken uniformly at random (the
  * reference shuffles, then stable-sorts). For one endpoint it does that in a single pass with
  * reservoir sampling over the tied maxima instead of sorting every candidate.
  */
-export class MaxScorePicker implements Picker {
-  readonly typedName: TypedName;
-
-  constructor(
-    name: string,
-    readonly maxEndpoints: number,
-    private readonly random: () => number,
-  ) {
-    this.typedName = { type: MAX_SCORE_PICKER, name };
+export class MaxScorePicker extends CountedPicker {
+  constructor(name: string, maxEndpoints: number, random: () => number) {
+    super(MAX_SCORE_PICKER, name, maxEndpoints, random);
   }
 
   pick(_request: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
@@ -54,11 +42,8 @@ export class MaxScorePicker implements Picker {
 }
 
 /** maxScorePickerType registers max-score-picker. */
-export const maxScorePickerType: PluginTypeSpec<{ maxNumOfEndpoints: number }, EppPluginHandle> = {
-  type: MAX_SCORE_PICKER,
-  description: "Picks the highest-scored endpoints; ties are broken at random.",
-  stability: "stable",
-  extensionPoints: ["Picker"],
-  parameters: schema,
-  create: (name, p, handle) => ok(new MaxScorePicker(name, p.maxNumOfEndpoints, handle.random)),
-};
+export const maxScorePickerType = pickerType(
+  MAX_SCORE_PICKER,
+  "Picks the highest-scored endpoints; ties are broken at random.",
+  (name, maxEndpoints, random) => new MaxScorePicker(name, maxEndpoints, random),
+);

@@ -1,38 +1,24 @@
-import { ok } from "../../../../common/result.js";
-import type { TypedName } from "../../../../plugin/plugin.js";
-import type { PluginTypeSpec } from "../../../../plugin/registry.js";
-import type { EppPluginHandle } from "../../../api/handle.js";
-import type { Picker, ProfileRunResult, ScoredEndpoint } from "../../../api/scheduling.js";
-import { maxNumOfEndpoints, parameters } from "../../params.js";
-import { shuffleInPlace } from "../random.js";
+import type { ProfileRunResult, ScoredEndpoint } from "../../../api/scheduling.js";
+import { CountedPicker, pickerType } from "../picker-type.js";
+import { uniformSample } from "../random.js";
 
 /** RANDOM_PICKER is the plugin type name. */
 export const RANDOM_PICKER = "random-picker";
 
 /** RandomPicker ignores scores and returns a uniform random sample of the candidates. */
-export class RandomPicker implements Picker {
-  readonly typedName: TypedName;
-
-  constructor(
-    name: string,
-    readonly maxEndpoints: number,
-    private readonly random: () => number,
-  ) {
-    this.typedName = { type: RANDOM_PICKER, name };
+export class RandomPicker extends CountedPicker {
+  constructor(name: string, maxEndpoints: number, random: () => number) {
+    super(RANDOM_PICKER, name, maxEndpoints, random);
   }
 
   pick(_request: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
-    const sample = shuffleInPlace([...scored], this.random, this.maxEndpoints);
-    return { targetEndpoints: sample.slice(0, this.maxEndpoints).map((s) => s.endpoint) };
+    return { targetEndpoints: uniformSample(scored, this.random, this.maxEndpoints) };
   }
 }
 
 /** randomPickerType registers random-picker. */
-export const randomPickerType: PluginTypeSpec<{ maxNumOfEndpoints: number }, EppPluginHandle> = {
-  type: RANDOM_PICKER,
-  description: "Picks endpoints uniformly at random, ignoring scores.",
-  stability: "stable",
-  extensionPoints: ["Picker"],
-  parameters: parameters({ maxNumOfEndpoints }),
-  create: (name, p, handle) => ok(new RandomPicker(name, p.maxNumOfEndpoints, handle.random)),
-};
+export const randomPickerType = pickerType(
+  RANDOM_PICKER,
+  "Picks endpoints uniformly at random, ignoring scores.",
+  (name, maxEndpoints, random) => new RandomPicker(name, maxEndpoints, random),
+);

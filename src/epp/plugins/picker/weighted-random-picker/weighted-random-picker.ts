@@ -1,10 +1,6 @@
-import { ok } from "../../../../common/result.js";
-import type { TypedName } from "../../../../plugin/plugin.js";
-import type { PluginTypeSpec } from "../../../../plugin/registry.js";
-import type { EppPluginHandle } from "../../../api/handle.js";
-import type { Picker, ProfileRunResult, ScoredEndpoint } from "../../../api/scheduling.js";
-import { maxNumOfEndpoints, parameters } from "../../params.js";
-import { shuffleInPlace } from "../random.js";
+import type { ProfileRunResult, ScoredEndpoint } from "../../../api/scheduling.js";
+import { CountedPicker, pickerType } from "../picker-type.js";
+import { shuffleInPlace, uniformSample } from "../random.js";
 
 /** WEIGHTED_RANDOM_PICKER is the plugin type name. */
 export const WEIGHTED_RANDOM_PICKER = "weighted-random-picker";
@@ -14,21 +10,14 @@ export const WEIGHTED_RANDOM_PICKER = "weighted-random-picker";
  * replacement (A-Res: key = U^(1/score), keep the largest keys). Endpoints scoring 0 are
  * chosen only after every positive one; when all score 0 the pick is uniform.
  */
-export class WeightedRandomPicker implements Picker {
-  readonly typedName: TypedName;
-
-  constructor(
-    name: string,
-    readonly maxEndpoints: number,
-    private readonly random: () => number,
-  ) {
-    this.typedName = { type: WEIGHTED_RANDOM_PICKER, name };
+export class WeightedRandomPicker extends CountedPicker {
+  constructor(name: string, maxEndpoints: number, random: () => number) {
+    super(WEIGHTED_RANDOM_PICKER, name, maxEndpoints, random);
   }
 
   pick(_request: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
     if (!scored.some((s) => s.score > 0)) {
-      const sample = shuffleInPlace([...scored], this.random, this.maxEndpoints);
-      return { targetEndpoints: sample.slice(0, this.maxEndpoints).map((s) => s.endpoint) };
+      return { targetEndpoints: uniformSample(scored, this.random, this.maxEndpoints) };
     }
     // Shuffle first so zero-key endpoints (score ≤ 0) fill remaining places in random order.
     const keyed = shuffleInPlace(
@@ -41,11 +30,8 @@ export class WeightedRandomPicker implements Picker {
 }
 
 /** weightedRandomPickerType registers weighted-random-picker. */
-export const weightedRandomPickerType: PluginTypeSpec<{ maxNumOfEndpoints: number }, EppPluginHandle> = {
-  type: WEIGHTED_RANDOM_PICKER,
-  description: "Picks endpoints at random with probability proportional to their score.",
-  stability: "stable",
-  extensionPoints: ["Picker"],
-  parameters: parameters({ maxNumOfEndpoints }),
-  create: (name, p, handle) => ok(new WeightedRandomPicker(name, p.maxNumOfEndpoints, handle.random)),
-};
+export const weightedRandomPickerType = pickerType(
+  WEIGHTED_RANDOM_PICKER,
+  "Picks endpoints at random with probability proportional to their score.",
+  (name, maxEndpoints, random) => new WeightedRandomPicker(name, maxEndpoints, random),
+);

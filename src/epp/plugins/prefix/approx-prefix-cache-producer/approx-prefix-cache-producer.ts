@@ -8,15 +8,12 @@ import type { DataProducer, PreRequest } from "../../../api/request-control.js";
 import type { LlmRequest } from "../../../api/request.js";
 import type { SchedulingResult } from "../../../api/scheduling.js";
 import { parameters } from "../../params.js";
-import { BlockHasher, chainSeed } from "../hashing.js";
+import { AVERAGE_CHARACTERS_PER_TOKEN, BlockHasher, chainSeed } from "../hashing.js";
 import { PrefixIndexer } from "../indexer.js";
 import { PREFIX_CACHE_MATCH_INFO, prefixMatchKey } from "../match-info.js";
 
 /** APPROX_PREFIX_CACHE_PRODUCER is the plugin type name. */
 export const APPROX_PREFIX_CACHE_PRODUCER = "approx-prefix-cache-producer";
-
-/** AVERAGE_CHARACTERS_PER_TOKEN turns token block sizes into byte blocks (no tokenizer here). */
-export const AVERAGE_CHARACTERS_PER_TOKEN = 4;
 
 /** PRUNE_INTERVAL_MS is how often endpoints that left the pool are dropped from the index. */
 export const PRUNE_INTERVAL_MS = 2 * 60 * 1000;

@@ -8,7 +8,7 @@ import type { DataConsumer } from "../../../api/request-control.js";
 import type { LlmRequest } from "../../../api/request.js";
 import type { Scorer } from "../../../api/scheduling.js";
 import { parameters } from "../../params.js";
-import { AVERAGE_CHARACTERS_PER_TOKEN } from "../approx-prefix-cache-producer/approx-prefix-cache-producer.js";
+import { AVERAGE_CHARACTERS_PER_TOKEN } from "../hashing.js";
 import { PREFIX_CACHE_MATCH_INFO, prefixMatchKey } from "../match-info.js";
 
 /** PREFIX_CACHE_SCORER is the plugin type name. */

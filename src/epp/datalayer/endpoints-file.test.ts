@@ -1,16 +1,16 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../src/common/logger.js";
-import { EndpointStore } from "../../../src/epp/datalayer/datastore.js";
-import { DEFAULT_ENDPOINTS_YAML, parseEndpointsFile } from "../../../src/epp/datalayer/endpoints-file.js";
-import { StaticDiscovery } from "../../../src/epp/datalayer/static-discovery.js";
-import { waitUntil, writeTemp } from "../support/epp-harness.js";
+import { silentLogger } from "../../common/logger.js";
+import { EndpointStore } from "./datastore.js";
+import { DEFAULT_ENDPOINTS_YAML, parseEndpointsFile } from "./endpoints-file.js";
+import { StaticDiscovery } from "./static-discovery.js";
+import { waitUntil, writeTemp } from "../../../test/epp/support/epp-harness.js";
 
 describe("static endpoints file", () => {
   it("reads the full shape, IPv6 included", () => {
     const got = parseEndpointsFile(
-      readFileSync(new URL("../../fixtures/epp/endpoints/full.yaml", import.meta.url), "utf8"),
+      readFileSync(new URL("../../../test/fixtures/epp/endpoints/full.yaml", import.meta.url), "utf8"),
     );
     expect(got).toEqual({
       ok: true,

@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { Plugin } from "../../../src/plugin/plugin.js";
-import type { Endpoint } from "../../../src/epp/api/endpoint.js";
-import type { LlmRequest } from "../../../src/epp/api/request.js";
-import type { Filter, Scorer } from "../../../src/epp/api/scheduling.js";
-import { ModelFilter } from "../../../src/epp/plugins/filter/model-filter/model-filter.js";
-import { MaxScorePicker } from "../../../src/epp/plugins/picker/max-score-picker/max-score-picker.js";
-import { SingleProfileHandler } from "../../../src/epp/plugins/profile-handler/single-profile-handler/single-profile-handler.js";
-import { QueueScorer } from "../../../src/epp/plugins/scorer/queue-scorer/queue-scorer.js";
-import { clamp01, Scheduler, type SchedulerProfile } from "../../../src/epp/scheduling/scheduler.js";
-import { seededRandom } from "../support/random.js";
-import { endpoint, inferenceRequest, keys } from "../support/scheduling.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import type { Endpoint } from "../api/endpoint.js";
+import type { LlmRequest } from "../api/request.js";
+import type { Filter, Scorer } from "../api/scheduling.js";
+import { ModelFilter } from "../plugins/filter/model-filter/model-filter.js";
+import { MaxScorePicker } from "../plugins/picker/max-score-picker/max-score-picker.js";
+import { SingleProfileHandler } from "../plugins/profile-handler/single-profile-handler/single-profile-handler.js";
+import { QueueScorer } from "../plugins/scorer/queue-scorer/queue-scorer.js";
+import { clamp01, Scheduler, type SchedulerProfile } from "./scheduler.js";
+import { seededRandom } from "../../../test/epp/support/random.js";
+import { endpoint, inferenceRequest, keys } from "../../../test/epp/support/scheduling.js";
 
 /** FixedScorer returns preset scores (test double for the framework, not for a product plugin). */
 class FixedScorer implements Scorer {

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../src/common/logger.js";
-import { EndpointStore } from "../../../src/epp/datalayer/datastore.js";
-import { MetricsCollector } from "../../../src/epp/datalayer/metrics/collector.js";
-import type { MetricsDataSource, MetricsExtractor } from "../../../src/epp/api/datalayer.js";
-import { newInTreeRegistry } from "../../../src/epp/plugins/in-tree.js";
-import { waitUntil } from "../support/epp-harness.js";
-import { type RunningModelServer, startModelServer } from "../support/model-server.js";
-import { testHandle } from "../support/scheduling.js";
+import { silentLogger } from "../../../common/logger.js";
+import { EndpointStore } from "../datastore.js";
+import { MetricsCollector } from "./collector.js";
+import type { MetricsDataSource, MetricsExtractor } from "../../api/datalayer.js";
+import { newInTreeRegistry } from "../../plugins/in-tree.js";
+import { waitUntil } from "../../../../test/epp/support/epp-harness.js";
+import { type RunningModelServer, startModelServer } from "../../../../test/epp/support/model-server.js";
+import { testHandle } from "../../../../test/epp/support/scheduling.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UsageTracker, usageOf } from "../../src/epp/requestcontrol/usage.js";
+import { UsageTracker, usageOf } from "./usage.js";
 
 const enc = new TextEncoder();
 

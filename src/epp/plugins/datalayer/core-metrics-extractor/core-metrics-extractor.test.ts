@@ -1,15 +1,18 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { newInTreeRegistry } from "../../../src/epp/plugins/in-tree.js";
-import type { CoreMetricsExtractor } from "../../../src/epp/plugins/datalayer/core-metrics-extractor/core-metrics-extractor.js";
-import { parseMetricsText } from "../../../src/epp/datalayer/metrics/prometheus.js";
-import { parseMetricSpec } from "../../../src/epp/datalayer/metrics/spec.js";
-import { endpoint, testHandle } from "../support/scheduling.js";
+import { endpoint, testHandle } from "../../../../../test/epp/support/scheduling.js";
+import { parseMetricsText } from "../../../datalayer/metrics/prometheus.js";
+import { type CoreMetricsExtractor, coreMetricsExtractorType } from "./core-metrics-extractor.js";
 
-const fixture = (name: string) => readFileSync(new URL(`../../fixtures/epp/metrics/${name}`, import.meta.url), "utf8");
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../../../test/fixtures/epp/metrics/${name}`, import.meta.url), "utf8");
 
 async function extractor(parameters: unknown = undefined): Promise<CoreMetricsExtractor> {
-  const created = newInTreeRegistry().create("core-metrics-extractor", "x", parameters, await testHandle());
+  const created = coreMetricsExtractorType.create(
+    "x",
+    coreMetricsExtractorType.parameters.parse(parameters),
+    await testHandle(),
+  );
   if (!created.ok) throw new Error(JSON.stringify(created.error));
   return created.value as CoreMetricsExtractor;
 }
@@ -140,19 +143,31 @@ describe("core-metrics-extractor engine mappings", () => {
   });
 });
 
-describe("metric spec parsing", () => {
-  it.each([
-    { spec: "", want: undefined },
-    { spec: "vllm:num_requests_waiting", want: { name: "vllm:num_requests_waiting", labels: {} } },
-    { spec: "m{request_type=waiting}", want: { name: "m", labels: { request_type: "waiting" } } },
-    { spec: 'm{a="x,y", b = "q\\"z"}', want: { name: "m", labels: { a: "x,y", b: 'q"z' } } },
-    { spec: " m{} ", want: { name: "m", labels: {} } },
-  ])("$spec", ({ spec, want }) => {
-    const got = parseMetricSpec(spec);
-    expect(got).toEqual({ ok: true, value: want });
+describe("core-metrics-extractor parameters", () => {
+  it("picks the engine by label, vLLM when unlabelled", async () => {
+    const x = await extractor({ engineLabelKey: "engine" });
+    expect(x.engineOf(endpoint(1, null, { labels: { engine: "sglang" } }).metadata)).toBe("sglang");
+    expect(x.engineOf(endpoint(1, null).metadata)).toBe("vllm");
   });
 
-  it.each(["1bad", "m{a=b", "m{=b}", "m{a:b}", "has space"])("rejects %s", (spec) => {
-    expect(parseMetricSpec(spec).ok).toBe(false);
+  it.each([
+    {
+      name: "an engine listed twice",
+      params: { engineConfigs: [{ name: "e" }, { name: "e" }] },
+      error: 'engine "e" twice',
+    },
+    { name: "an unknown default engine", params: { defaultEngine: "tgi" }, error: 'defaultEngine "tgi"' },
+    {
+      name: "a malformed metric spec",
+      params: { engineConfigs: [{ name: "vllm", queuedRequestsSpec: "bad name" }] },
+      error: 'engine "vllm" queuedRequestsSpec',
+    },
+  ])("refuses $name", async ({ params, error }) => {
+    const created = coreMetricsExtractorType.create(
+      "x",
+      coreMetricsExtractorType.parameters.parse(params),
+      await testHandle(),
+    );
+    expect(created.ok ? "" : String(created.error)).toContain(error);
   });
 });

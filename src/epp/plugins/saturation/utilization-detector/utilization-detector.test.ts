@@ -1,58 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ModelFilter, servesModel } from "../../../src/epp/plugins/filter/model-filter/model-filter.js";
-import { UtilizationDetector } from "../../../src/epp/plugins/saturation/utilization-detector/utilization-detector.js";
-import { endpoint, inferenceRequest, keys, type MetricsInit, NOW } from "../support/scheduling.js";
-
-describe("model-filter", () => {
-  it.each([
-    { name: "declares nothing: serves any model", md: {}, m: {}, model: "anything", want: true },
-    { name: "declares the base model", md: { models: ["llama"] }, m: {}, model: "llama", want: true },
-    { name: "declares another base model", md: { models: ["llama"] }, m: {}, model: "qwen", want: false },
-    { name: "declares the adapter", md: { models: ["llama"], loraAdapters: ["sql"] }, m: {}, model: "sql", want: true },
-    {
-      name: "runs the adapter (metrics)",
-      md: { models: ["llama"] },
-      m: { activeModels: ["sql"] },
-      model: "sql",
-      want: true,
-    },
-    {
-      name: "has the adapter waiting (metrics)",
-      md: { models: ["llama"] },
-      m: { waitingModels: ["sql"] },
-      model: "sql",
-      want: true,
-    },
-    { name: "declares adapters only", md: { loraAdapters: ["sql"] }, m: {}, model: "llama", want: false },
-  ])("$name → $want", ({ md, m, model, want }) => {
-    expect(servesModel(endpoint(1, m, md), model)).toBe(want);
-  });
-
-  it("keeps only endpoints serving the target model, in order, and returns the input when nothing is removed", () => {
-    const filter = new ModelFilter("f");
-    const all = [
-      endpoint(1, {}, { models: ["a"] }),
-      endpoint(2, {}, { models: ["b"] }),
-      endpoint(3, {}, {}),
-      endpoint(4, {}, { models: ["a"] }),
-    ];
-    expect(keys(filter.filter(inferenceRequest({ targetModel: "a" }), all))).toEqual([
-      "10.0.0.1:8000",
-      "10.0.0.3:8000",
-      "10.0.0.4:8000",
-    ]);
-    const same = [all[0]!, all[2]!];
-    expect(filter.filter(inferenceRequest({ targetModel: "a" }), same)).toBe(same);
-  });
-
-  it("names a 503 model_not_served outcome when it drains every candidate", () => {
-    expect(new ModelFilter("f").drainedError(inferenceRequest({ targetModel: "x" }))).toEqual({
-      code: "ServiceUnavailable",
-      reason: "model_not_served",
-      message: 'no ready endpoint serves model "x"',
-    });
-  });
-});
+import { endpoint, inferenceRequest, keys, type MetricsInit, NOW } from "../../../../../test/epp/support/scheduling.js";
+import { UtilizationDetector, utilizationDetectorType } from "./utilization-detector.js";
 
 const DEFAULTS = { queueDepthThreshold: 5, kvCacheUtilThreshold: 0.8, metricsStalenessThreshold: 200, headroom: 0 };
 
@@ -112,5 +60,28 @@ describe("utilization-detector filter", () => {
     const detector = new UtilizationDetector("u", params);
     const all = metrics.map((m, i) => endpoint(i + 1, m));
     expect(keys(detector.filter(inferenceRequest(), all))).toEqual(want);
+  });
+});
+
+describe("utilization-detector parameters", () => {
+  it("defaults to the reference's thresholds, staleness in milliseconds", () => {
+    expect(utilizationDetectorType.parameters.parse(undefined)).toEqual(DEFAULTS);
+  });
+
+  it.each([
+    { name: "a Go duration", params: { metricsStalenessThreshold: "1.5s" }, want: { metricsStalenessThreshold: 1500 } },
+    { name: "headroom", params: { headroom: 0.25 }, want: { headroom: 0.25 } },
+  ])("reads $name", ({ params, want }) => {
+    expect(utilizationDetectorType.parameters.parse(params)).toMatchObject(want);
+  });
+
+  it.each([
+    { name: "a zero queue threshold", params: { queueDepthThreshold: 0 } },
+    { name: "a KV threshold above 1", params: { kvCacheUtilThreshold: 1.5 } },
+    { name: "a negative headroom", params: { headroom: -0.1 } },
+    { name: "a duration without a unit", params: { metricsStalenessThreshold: "soon" } },
+    { name: "an unknown key", params: { threshold: 5 } },
+  ])("refuses $name", ({ params }) => {
+    expect(utilizationDetectorType.parameters.safeParse(params).success).toBe(false);
   });
 });
