@@ -1,4 +1,5 @@
 import type { Result } from "../../common/result.js";
+import { methodGuard } from "../../common/method-guard.js";
 import type { RequestError } from "../../common/request-error.js";
 import type { Plugin } from "../../plugin/plugin.js";
 import type { Endpoint } from "./endpoint.js";
@@ -105,21 +106,13 @@ export function isDataConsumer(p: Plugin): p is DataConsumer {
 }
 
 /** isPreRequest tells whether a plugin implements PreRequest. */
-export function isPreRequest(p: Plugin): p is PreRequest {
-  return typeof (p as Partial<PreRequest>).preRequest === "function";
-}
+export const isPreRequest = methodGuard<Plugin, PreRequest>("preRequest");
 
 /** isResponseHeaderProcessor tells whether a plugin implements ResponseHeaderProcessor. */
-export function isResponseHeaderProcessor(p: Plugin): p is ResponseHeaderProcessor {
-  return typeof (p as Partial<ResponseHeaderProcessor>).responseHeader === "function";
-}
+export const isResponseHeaderProcessor = methodGuard<Plugin, ResponseHeaderProcessor>("responseHeader");
 
 /** isResponseBodyProcessor tells whether a plugin implements ResponseBodyProcessor. */
-export function isResponseBodyProcessor(p: Plugin): p is ResponseBodyProcessor {
-  return typeof (p as Partial<ResponseBodyProcessor>).responseBody === "function";
-}
+export const isResponseBodyProcessor = methodGuard<Plugin, ResponseBodyProcessor>("responseBody");
 
 /** isResponseCompleteProcessor tells whether a plugin implements ResponseCompleteProcessor. */
-export function isResponseCompleteProcessor(p: Plugin): p is ResponseCompleteProcessor {
-  return typeof (p as Partial<ResponseCompleteProcessor>).responseComplete === "function";
-}
+export const isResponseCompleteProcessor = methodGuard<Plugin, ResponseCompleteProcessor>("responseComplete");

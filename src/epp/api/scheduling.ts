@@ -1,4 +1,5 @@
 import type { Plugin } from "../../plugin/plugin.js";
+import { methodGuard } from "../../common/method-guard.js";
 import type { Endpoint } from "./endpoint.js";
 import type { LlmRequest } from "./request.js";
 
@@ -85,19 +86,13 @@ export interface ProfileHandler extends Plugin {
 }
 
 /** isFilter tells whether a plugin implements Filter. */
-export function isFilter(p: Plugin): p is Filter {
-  return typeof (p as Partial<Filter>).filter === "function";
-}
+export const isFilter = methodGuard<Plugin, Filter>("filter");
 
 /** isScorer tells whether a plugin implements Scorer. */
-export function isScorer(p: Plugin): p is Scorer {
-  return typeof (p as Partial<Scorer>).score === "function";
-}
+export const isScorer = methodGuard<Plugin, Scorer>("score");
 
 /** isPicker tells whether a plugin implements Picker. */
-export function isPicker(p: Plugin): p is Picker {
-  return typeof (p as Partial<Picker>).pick === "function";
-}
+export const isPicker = methodGuard<Plugin, Picker>("pick");
 
 /** isProfileHandler tells whether a plugin implements ProfileHandler. */
 export function isProfileHandler(p: Plugin): p is ProfileHandler {
