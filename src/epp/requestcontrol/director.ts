@@ -3,7 +3,7 @@ import { RequestError } from "../../common/request-error.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { CycleState } from "../../plugin/cycle-state.js";
 import type { Plugin } from "../../plugin/plugin.js";
-import { histogramDurations, PluginStep, type StepArguments, type StepOptions } from "../../plugin/runner.js";
+import { histogramDurations, PluginStep, secondsSince, type StepArguments, type StepOptions } from "../../plugin/runner.js";
 import type { Admission, EndpointSource, FlowAdmission } from "../api/admission.js";
 import { type Endpoint, joinHostPort, splitHostPort } from "../api/endpoint.js";
 import type { CompletedResponse, MutableResponseHeaders, ResponseView } from "../api/request-control.js";
@@ -279,7 +279,7 @@ export class Director {
     const request = legacyAdmission ? p.request : { ...p.request, now: performance.now() };
     const start = performance.now();
     const scheduled = this.schedule(request, candidates, legacyAdmission);
-    this.deps.metrics.schedulerDuration.observe((performance.now() - start) / 1000);
+    this.deps.metrics.schedulerDuration.observe(secondsSince(start));
     if (!scheduled.ok) return p.fail(scheduled.error);
     return ok({ ...scheduled.value, newBody: p.newBody });
   }
