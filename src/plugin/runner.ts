@@ -108,8 +108,6 @@ export class PluginStep<A extends StepArguments, R, Point extends string = strin
   private readonly reportFailure: FailureReporter<A[0]> | undefined;
   private readonly isAnswer: ((error: unknown) => boolean) | undefined;
   private readonly failWith: ((kind: FailureKind, error: unknown) => unknown) | undefined;
-  // invoke with fixed arity, so call() needs no rest array.
-  private readonly fixed: Fixed<R>;
 
   constructor(
     readonly plugin: Plugin,
@@ -117,7 +115,6 @@ export class PluginStep<A extends StepArguments, R, Point extends string = strin
     readonly invoke: (...args: A) => R,
     options: StepOptions<A[0], R> = {},
   ) {
-    this.fixed = invoke as unknown as Fixed<R>;
     this.duration = options.duration ?? UNOBSERVED;
     this.policy = options.policy ?? FAIL_FAST;
     this.reportFailure = options.reportFailure;
@@ -135,7 +132,8 @@ export class PluginStep<A extends StepArguments, R, Point extends string = strin
     const start = performance.now();
     let result: R;
     try {
-      result = this.fixed(a, b, c);
+      // Fixed arity instead of a rest array: a call allocates nothing.
+      result = (this.invoke as unknown as Fixed<R>)(a, b, c);
     } catch (e) {
       this.duration.observe(secondsSince(start));
       this.fail(e, "error", a as A[0]);

@@ -5,7 +5,7 @@ import type { Plugin } from "../../plugin/plugin.js";
 import { runChain } from "../../plugin/runner.js";
 import type { MetadataExtractor, ModelSelector, ResponseChunkProcessor } from "../api/extension-points.js";
 import { testRequest } from "../api/testing.js";
-import { compileChains, DEFAULT_PLUGIN_TIMEOUT_MS, runSteps } from "./chain.js";
+import { compileChains, DEFAULT_PLUGIN_TIMEOUT_MS, recordedAnd, runSteps } from "./chain.js";
 
 const SEEN = new StateKey<string[]>("test/seen");
 
@@ -94,6 +94,19 @@ describe("compileChains", () => {
     expect(series).toEqual(["both/request", "both/request", "chunks/response"]);
     runChain(chains.request, [testRequest({ body: { model: "m" } })]);
     expect(observed).toEqual(["both/request", "both/request"]);
+  });
+});
+
+describe("recordedAnd", () => {
+  it("observes each step's series, then tells the observer the chain", () => {
+    const observed: string[] = [];
+    const chains = compileChains([both], [], { durations: () => ({ observe: () => observed.push("series") }) });
+    runChain(
+      chains.request,
+      [testRequest({ body: { model: "m" } })],
+      recordedAnd((p, chain) => observed.push(`${p.typedName.name}:${chain}`)),
+    );
+    expect(observed).toEqual(["series", "both:request", "series", "both:request"]);
   });
 });
 

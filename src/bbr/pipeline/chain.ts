@@ -7,9 +7,12 @@ import {
   NO_DURATIONS,
   type PluginPolicy,
   PluginStep,
+  recordDuration,
   runChain,
   type StepArguments,
+  type StepListener,
   type StepOptions,
+  type TimedStep,
 } from "../../plugin/runner.js";
 import {
   type ExtensionPoint,
@@ -130,11 +133,25 @@ export function compileChains(
   return { request, responseHeaders, responseChunks, responseBody };
 }
 
+/** ChainObserver hears each finished plugin call with its chain name (tracing spans). */
+export type ChainObserver = (plugin: Plugin, chain: ChainName, seconds: number) => void;
+
 /**
- * StepTimer hears each finished step with its chain name.
- * @deprecated Use runChain from src/plugin/runner.ts with a StepListener; kept for callers not yet moved.
+ * recordedAnd is the listener of a stream that also observes its plugin calls: each step's own
+ * duration series, then `observer`. Build it once per stream, not per chain run.
  */
-export type StepTimer = (plugin: Plugin, chain: ChainName, seconds: number) => void;
+export function recordedAnd(observer: ChainObserver): StepListener<TimedStep & { readonly chain: ChainName }> {
+  return (step, seconds) => {
+    recordDuration(step, seconds);
+    observer(step.plugin, step.chain, seconds);
+  };
+}
+
+/**
+ * StepTimer is the observer runSteps takes.
+ * @deprecated Use runChain (src/plugin/runner.ts) with recordDuration or recordedAnd(observer).
+ */
+export type StepTimer = ChainObserver;
 
 /**
  * runSteps runs a chain with `timer` as the only listener: the steps' own duration series are
