@@ -1,8 +1,6 @@
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { silentLogger } from "../../common/logger.js";
+import { type Logger, silentLogger } from "../../common/logger.js";
 import { ok } from "../../common/result.js";
 import type { PluginTypeSpec } from "../../plugin/registry.js";
 import type { Admission, FlowAdmission } from "../api/admission.js";
@@ -54,7 +52,7 @@ function observerType(seen: string[]): PluginTypeSpec<unknown, EppPluginHandle> 
   };
 }
 
-async function director(options: { admission?: FlowAdmission; seen?: string[]; logLines?: string[] } = {}) {
+async function director(options: { admission?: FlowAdmission; seen?: string[]; errors?: unknown[] } = {}) {
   const registry = newInTreeRegistry();
   registry.register(observerType(options.seen ?? []));
   const handle = { logger: silentLogger(), hasher: await loadHasher(), random: () => 0.5, endpoints: () => [ENDPOINT] };
@@ -69,16 +67,8 @@ async function director(options: { admission?: FlowAdmission; seen?: string[]; l
   const loaded = await loadConfigText(yaml, "test.yaml", { registry, handle });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
   const metrics = new EppMetrics({ defaultMetrics: false });
-  const lines = options.logLines ?? [];
-  const logger = pino(
-    { level: "error" },
-    new Writable({
-      write: (chunk, _e, done) => {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const errors = options.errors ?? [];
+  const logger = { error: (fields: object, msg: string) => errors.push({ ...fields, msg }) } as unknown as Logger;
   const made = new Director({
     config: loaded.value,
     endpoints: { list: () => [ENDPOINT] },
@@ -120,8 +110,8 @@ describe("Director", () => {
 
   it("logs a failing ResponseComplete plugin and still runs the others", async () => {
     const seen: string[] = [];
-    const logLines: string[] = [];
-    const { director: d } = await director({ seen, logLines });
+    const errors: unknown[] = [];
+    const { director: d } = await director({ seen, errors });
     const decided = d.handleRequest(input);
     if (!decided.ok) throw decided.error;
     const completed: CompletedResponse = {
@@ -136,7 +126,7 @@ describe("Director", () => {
     };
     d.handleResponseComplete(completed);
     expect(seen).toEqual(["fine:r1"]);
-    expect(logLines.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+    expect(errors).toEqual([
       { requestId: "r1", plugin: "broken", err: "observer bug", msg: "ResponseComplete plugin failed" },
     ]);
   });
