@@ -25,12 +25,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** yamlErrorIssues turns YAML parser errors into issues with line and column. */
+/**
+ * yamlErrorIssues turns YAML parser errors into issues with line and column (when the parser
+ * computed them: prettyErrors, the yaml default). The reason is the message's first line without
+ * the parser's own " at line L, column C:" suffix, so the position is said once.
+ */
 export function yamlErrorIssues(
   errors: readonly { message: string; linePos?: readonly [{ line: number; col: number }, ...unknown[]] }[],
 ): ConfigIssue[] {
-  return errors.map((e) => ({
-    path: "",
-    message: `invalid YAML${e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ""}: ${e.message.split("\n")[0]}`,
-  }));
+  return errors.map((e) => {
+    const where = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "";
+    const reason = (e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+    return { path: "", message: `invalid YAML${where}: ${reason}` };
+  });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { err, ok } from "../common/result.js";
-import { type PluginTypeSpec, Registry, type StabilityPolicy } from "./registry.js";
+import { buildRegistry, type PluginTypeSpec, Registry, type StabilityPolicy } from "./registry.js";
 
 type Spec = PluginTypeSpec<unknown, undefined>;
 
@@ -194,5 +194,58 @@ describe("Registry.clone", () => {
     expect(base.firstDeprecatedUse("x")).toBe(true);
     expect(copy.firstDeprecatedUse("x")).toBe(false);
     expect(base.clone().firstDeprecatedUse("x")).toBe(false);
+  });
+});
+
+describe("Registry.check", () => {
+  it("admits and validates without running the factory", () => {
+    let built = 0;
+    const r = new Registry<undefined>();
+    r.register(
+      spec({
+        parameters: z.strictObject({ n: z.number() }) as never,
+        create: (name) => {
+          built++;
+          return ok({ typedName: { type: "my-plugin", name } });
+        },
+      }),
+    );
+    expect(r.check("my-plugin", { n: 1 })).toMatchObject({ ok: true, value: { parameters: { n: 1 } } });
+    expect(r.check("my-plugin", { n: "1" })).toMatchObject({ ok: false, error: [{ path: ["parameters", "n"] }] });
+    expect(r.check("other", {})).toMatchObject({ ok: false, error: [{ path: ["type"] }] });
+    expect(built).toBe(0);
+  });
+});
+
+describe("Registry defaults", () => {
+  it("names a registered type per role, copied by clone", () => {
+    const r = new Registry<undefined>();
+    r.register(spec());
+    expect(r.setDefault("picker", "my-plugin")).toEqual(ok(undefined));
+    expect(r.setDefault("parser", "nope")).toEqual(
+      err({ type: "nope", message: 'default parser: plugin type "nope" is not registered' }),
+    );
+    const copy = r.clone();
+    expect([copy.defaultType("picker"), copy.defaultType("parser")]).toEqual(["my-plugin", undefined]);
+  });
+});
+
+describe("buildRegistry", () => {
+  it("holds the given types, tombstones and defaults", () => {
+    const r = buildRegistry<undefined>({
+      types: [spec()],
+      tombstones: [{ type: "old", message: "gone", replacements: [] }],
+      defaults: [["role", "my-plugin"]],
+    });
+    expect(r.types().map((t) => t.type)).toEqual(["my-plugin"]);
+    expect(r.tombstones().map((t) => t.type)).toEqual(["old"]);
+    expect(r.defaultType("role")).toBe("my-plugin");
+  });
+
+  it.each([
+    { name: "a refused type", contents: { types: [spec(), spec()] } },
+    { name: "a default of an unknown type", contents: { types: [], defaults: [["role", "nope"] as const] } },
+  ])("throws on $name (a programming error in the table)", ({ contents }) => {
+    expect(() => buildRegistry<undefined>(contents)).toThrow();
   });
 });

@@ -115,6 +115,7 @@ const GATE_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 export class Registry<Handle> implements PluginRegistrar<Handle> {
   private readonly specs = new Map<string, PluginTypeSpec<unknown, Handle>>();
   private readonly removed = new Map<string, Tombstone>();
+  private readonly defaults = new Map<string, string>();
 
   // Shared by clones, so a deprecated type warns once per process, not once per reload.
   constructor(private readonly warnedDeprecated: Set<string> = new Set()) {}
@@ -186,11 +187,12 @@ export class Registry<Handle> implements PluginRegistrar<Handle> {
     return [...this.removed.values()];
   }
 
-  /** clone copies types and tombstones into a new registry (config modules add to the copy). */
+  /** clone copies types, tombstones and defaults into a new registry (config modules add to the copy). */
   clone(): Registry<Handle> {
     const copy = new Registry<Handle>(this.warnedDeprecated);
     for (const [type, spec] of this.specs) copy.specs.set(type, spec);
     for (const [type, t] of this.removed) copy.removed.set(type, t);
+    for (const [role, type] of this.defaults) copy.defaults.set(role, type);
     return copy;
   }
 
@@ -231,17 +233,15 @@ export class Registry<Handle> implements PluginRegistrar<Handle> {
   }
 
   /**
-   * create admits the type under the policy, validates raw parameters against its schema and
-   * builds an instance. Every problem comes back with a path relative to the plugin's config
-   * entry.
+   * check admits the type under the policy and validates raw parameters against its schema,
+   * without building anything. Every problem comes back with a path relative to the plugin's
+   * config entry.
    */
-  create(
+  check(
     type: string,
-    name: string,
     rawParameters: unknown,
-    handle: Handle,
     policy: StabilityPolicy = PERMISSIVE_POLICY,
-  ): Result<Plugin, PluginCreateError[]> {
+  ): Result<{ spec: PluginTypeSpec<unknown, Handle>; parameters: unknown }, PluginCreateError[]> {
     const admitted = this.admit(type, policy);
     if (!admitted.ok) return err([{ path: ["type"], message: admitted.error }]);
     const spec = admitted.value;
@@ -254,9 +254,26 @@ export class Registry<Handle> implements PluginRegistrar<Handle> {
         })),
       );
     }
+    return ok({ spec, parameters: parsed.data });
+  }
+
+  /**
+   * create checks the type and parameters (see check) and builds an instance. Every problem
+   * comes back with a path relative to the plugin's config entry.
+   */
+  create(
+    type: string,
+    name: string,
+    rawParameters: unknown,
+    handle: Handle,
+    policy: StabilityPolicy = PERMISSIVE_POLICY,
+  ): Result<Plugin, PluginCreateError[]> {
+    const checked = this.check(type, rawParameters, policy);
+    if (!checked.ok) return checked;
+    const { spec, parameters } = checked.value;
     let created: Result<Plugin, string | readonly ParameterIssue[]>;
     try {
-      created = spec.create(name, parsed.data, handle);
+      created = spec.create(name, parameters, handle);
     } catch (e) {
       created = err(`factory threw: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -271,6 +288,46 @@ export class Registry<Handle> implements PluginRegistrar<Handle> {
       })),
     );
   }
+
+  /**
+   * setDefault names the type a config loader creates for `role` when a config fills nothing
+   * into it (EPP: the parser, the picker of a profile, the producer of a data key). The role
+   * names belong to the extension points that define them; the type must be registered.
+   */
+  setDefault(role: string, type: string): Result<void, RegistryError> {
+    if (!this.specs.has(type))
+      return err({ type, message: `default ${role}: plugin type "${type}" is not registered` });
+    this.defaults.set(role, type);
+    return ok(undefined);
+  }
+
+  /** defaultType is the type set for `role`, if any. */
+  defaultType(role: string): string | undefined {
+    return this.defaults.get(role);
+  }
+}
+
+/** RegistryContents is what a binary's built-in registry holds: types, tombstones and role defaults. */
+export interface RegistryContents<Handle> {
+  readonly types: readonly PluginTypeSpec<unknown, Handle>[];
+  readonly tombstones?: readonly Tombstone[];
+  /** defaults are [role, type] pairs (see Registry.setDefault). */
+  readonly defaults?: readonly (readonly [role: string, type: string])[];
+}
+
+/**
+ * buildRegistry builds a registry from built-in contents. A refused entry is a programming
+ * error in the table (each binary's in-tree test catches it), so it throws.
+ */
+export function buildRegistry<Handle>(contents: RegistryContents<Handle>): Registry<Handle> {
+  const registry = new Registry<Handle>();
+  const added = [
+    ...contents.types.map((spec) => registry.register(spec)),
+    ...(contents.tombstones ?? []).map((t) => registry.registerTombstone(t)),
+    ...(contents.defaults ?? []).map(([role, type]) => registry.setDefault(role, type)),
+  ];
+  for (const result of added) if (!result.ok) throw new Error(result.error.message);
+  return registry;
 }
 
 /** formatTombstone renders the error for a removed type, with its replacements. */

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/common/logger.js";
-import { formatConfigError } from "../../src/bbr/config/loader.js";
+import { formatConfigError } from "../../src/common/config-error.js";
 import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { newInTreeRegistry } from "../../src/bbr/plugins/in-tree.js";
 import { BbrServer } from "../../src/bbr/server/bbr-server.js";

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../../src/common/logger.js";
-import { formatConfigError } from "../../src/bbr/config/loader.js";
+import { formatConfigError } from "../../src/common/config-error.js";
 import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { BbrServer } from "../../src/bbr/server/bbr-server.js";
 import { type BbrServerOptions, defaultOptions } from "../../src/bbr/server/options.js";

@@ -9,9 +9,9 @@ import {
   GetConfigResponseSchema,
   ListPluginsResponseSchema,
 } from "../../gen/bbr/admin/v1/admin_pb.js";
-import { describeRegistry } from "../cli/describe-types.js";
+import { describeRegistry } from "../../plugin/describe.js";
 import type { LoadedConfig } from "../config/loader.js";
-import type { ConfigSnapshots } from "../server/config-reloader.js";
+import type { ConfigSnapshots } from "../config/reloader.js";
 import { evaluateRequest } from "./evaluate.js";
 import { redact } from "./redact.js";
 

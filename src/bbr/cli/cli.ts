@@ -1,7 +1,7 @@
 import { formatUsage } from "../../common/flags.js";
 import { EXIT_CONFIG, EXIT_OK, EXIT_USAGE, readServerCommandLine } from "../../runtime/command-line.js";
 import { runSubcommand, SUBCOMMANDS_USAGE } from "./dispatch.js";
-import { formatConfigError } from "../config/loader.js";
+import { formatConfigError } from "../../common/config-error.js";
 import { BbrServer } from "../server/bbr-server.js";
 import { BBR_FLAGS, type BbrServerOptions, optionsFromFlags } from "../server/options.js";
 

@@ -1,10 +1,12 @@
 import { type FlagSpec, formatUsage, parseFlags } from "../../common/flags.js";
 import { silentLogger } from "../../common/logger.js";
-import { formatConfigError, loadConfigFile } from "../config/loader.js";
+import { formatConfigError } from "../../common/config-error.js";
+import { closePlugins } from "../../plugin/close.js";
+import { loadConfigFile } from "../config/loader.js";
 import type { BbrRegistry } from "../api/plugin-handle.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
-import { describeRegistry, stabilityLabel } from "./describe-types.js";
+import { describeRegistry, stabilityLabel } from "../../plugin/describe.js";
 import type { CommandIo } from "./io.js";
 
 const FLAGS: readonly FlagSpec[] = [
@@ -53,7 +55,7 @@ export async function runPluginsCommand(argv: readonly string[], io: CommandIo):
       io.stderr(`${formatConfigError(loaded.error)}\n`);
       return 1;
     }
-    for (const p of loaded.value.plugins) await p.close?.();
+    await closePlugins(loaded.value.plugins, silentLogger());
     registry = loaded.value.registry;
   }
   const listing = describeRegistry(registry);

@@ -1,6 +1,8 @@
 import { type FlagSpec, formatUsage, parseFlags } from "../../common/flags.js";
 import { silentLogger } from "../../common/logger.js";
-import { closePlugins, formatConfigError, loadConfigFile } from "../config/loader.js";
+import { formatConfigError } from "../../common/config-error.js";
+import { closePlugins } from "../../plugin/close.js";
+import { loadConfigFile } from "../config/loader.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import type { CommandIo } from "./io.js";

@@ -6,7 +6,8 @@ import { silentLogger } from "../../common/logger.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import { testRequest } from "../api/testing.js";
-import { formatConfigError, type LoadContext, loadConfigText } from "./loader.js";
+import { formatConfigError } from "../../common/config-error.js";
+import { type LoadContext, loadConfigText } from "./loader.js";
 
 const MODULES = join(import.meta.dirname, "../../../test/fixtures/plugin-modules");
 const context = (overrides: Partial<LoadContext> = {}): LoadContext => ({

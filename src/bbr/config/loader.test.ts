@@ -5,10 +5,15 @@ import { silentLogger } from "../../common/logger.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from "./default-config.js";
-import { formatConfigError, loadConfigFile, loadConfigText } from "./loader.js";
+import { formatConfigError } from "../../common/config-error.js";
+import { loadConfigFile, loadConfigText } from "./loader.js";
 
 const FIXTURES = join(import.meta.dirname, "../../../test/fixtures/configs");
-const context = () => ({ registry: newInTreeRegistry(), logger: silentLogger(), metrics: new BbrMetrics({ defaultMetrics: false }) });
+const context = () => ({
+  registry: newInTreeRegistry(),
+  logger: silentLogger(),
+  metrics: new BbrMetrics({ defaultMetrics: false }),
+});
 
 describe("config loader", () => {
   it("loads the embedded default: model header, then base model", async () => {

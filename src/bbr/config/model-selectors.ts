@@ -1,66 +1,50 @@
+import type { ConfigIssue } from "../../common/config-error.js";
+import { PluginRefs } from "../../plugin/config-phases.js";
 import type { Plugin } from "../../plugin/plugin.js";
+import type { DurationSource } from "../../plugin/runner.js";
 import type { CandidateModel } from "../api/model-selection.js";
 import { isModelFilter, isModelPicker, isModelScorer } from "../api/model-selection.js";
-import type { BbrMetrics } from "../metrics.js";
 import { ModelSelectorPipeline, type WeightedModelScorer } from "../pipeline/model-selector/pipeline.js";
 import type { ModelSelectorSpec } from "./schema.js";
 
-/** PipelineIssue is a problem in modelSelectors[index], at `path` inside it. */
-export interface PipelineIssue {
-  readonly path: readonly (string | number)[];
-  readonly message: string;
-}
+const FILTER = { fits: isModelFilter, says: "is not a ModelFilter" };
+const SCORER = { fits: isModelScorer, says: "is not a ModelScorer" };
+const PICKER = { fits: isModelPicker, says: "is not a ModelPicker" };
 
 /**
  * buildModelSelectors turns `modelSelectors` into pipeline instances, checking that every
- * reference names a plugin in `plugins` with the right role and that names stay unique.
- * Returns the pipelines built and every problem found.
+ * reference names a plugin in `plugins` with the right role and that names stay unique. Each
+ * filter, scorer and picker call is observed in `durations`. Returns the pipelines built and
+ * every problem found.
  */
 export function buildModelSelectors(
   specs: readonly ModelSelectorSpec[],
   byName: ReadonlyMap<string, Plugin>,
-  metrics: BbrMetrics,
-): { pipelines: ModelSelectorPipeline[]; issues: PipelineIssue[] } {
-  const issues: PipelineIssue[] = [];
+  durations: DurationSource,
+): { pipelines: ModelSelectorPipeline[]; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const refs = new PluginRefs(byName, issues);
   const pipelines: ModelSelectorPipeline[] = [];
   const names = new Set<string>();
-  const timer = (plugin: Plugin, role: string, seconds: number) =>
-    metrics.pluginDuration.observe(
-      { extension_point: role, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
-      seconds,
-    );
   for (const [i, spec] of specs.entries()) {
-    const at = (...path: (string | number)[]) => ["modelSelectors", i, ...path];
+    const at = `modelSelectors[${i}]`;
     const before = issues.length;
     if (byName.has(spec.name) || names.has(spec.name)) {
-      issues.push({ path: at("name"), message: `name "${spec.name}" is already used by a plugin or model selector` });
+      issues.push({ path: `${at}.name`, message: `name "${spec.name}" is already used by a plugin or model selector` });
     }
     names.add(spec.name);
-    const lookup = <T extends Plugin>(
-      ref: string,
-      path: (string | number)[],
-      role: string,
-      fits: (p: Plugin) => p is T,
-    ) => {
-      const plugin = byName.get(ref);
-      if (!plugin) issues.push({ path: at(...path), message: `no plugin named "${ref}" in plugins` });
-      else if (!fits(plugin))
-        issues.push({ path: at(...path), message: `plugin "${ref}" (${plugin.typedName.type}) is not a ${role}` });
-      else return plugin;
-      return undefined;
-    };
     const seenModels = new Set<string>();
     for (const [j, model] of spec.models.entries()) {
       if (seenModels.has(model.name))
-        issues.push({ path: at("models", j), message: `duplicate model "${model.name}"` });
+        issues.push({ path: `${at}.models[${j}]`, message: `duplicate model "${model.name}"` });
       seenModels.add(model.name);
     }
-    const filters = spec.filters.flatMap((ref, j) => lookup(ref, ["filters", j], "ModelFilter", isModelFilter) ?? []);
+    const filters = spec.filters.flatMap((ref, j) => refs.find(ref, `${at}.filters[${j}]`, FILTER) ?? []);
     const scorers: WeightedModelScorer[] = spec.scorers.flatMap((ref, j) => {
-      const scorer = lookup(ref.pluginRef, ["scorers", j], "ModelScorer", isModelScorer);
+      const scorer = refs.find(ref.pluginRef, `${at}.scorers[${j}]`, SCORER);
       return scorer ? [{ scorer, weight: ref.weight }] : [];
     });
-    const picker = lookup(spec.picker, ["picker"], "ModelPicker", isModelPicker);
+    const picker = refs.find(spec.picker, `${at}.picker`, PICKER);
     if (issues.length > before || !picker) continue;
     const models: CandidateModel[] = spec.models.map((m) => ({
       name: m.name,
@@ -77,7 +61,7 @@ export function buildModelSelectors(
           rewriteBody: spec.rewriteBody,
           ...(spec.triggerModels === undefined ? {} : { triggerModels: spec.triggerModels }),
         },
-        timer,
+        durations,
       ),
     );
   }

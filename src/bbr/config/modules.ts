@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { ConfigIssue } from "../../common/config-error.js";
 import type { Result } from "../../common/result.js";
 import type { PluginRegistrar, PluginTypeSpec, RegistryError, Tombstone } from "../../plugin/registry.js";
 import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
@@ -7,12 +8,6 @@ import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
 /** PluginModule is what a config module exports: a function adding plugin types. */
 export interface PluginModule {
   register(registry: PluginRegistrar<BbrPluginHandle>): void | Promise<void>;
-}
-
-/** ModuleIssue is a problem loading the module at `index` of the config's `modules`. */
-export interface ModuleIssue {
-  readonly index: number;
-  readonly message: string;
 }
 
 /**
@@ -38,25 +33,27 @@ function registerFunction(mod: unknown): PluginModule["register"] | undefined {
  * loadModules imports each module and lets it register into `registry`. Registration errors
  * (a duplicate type, an alpha type without a gate) are collected even if the module ignores
  * the Result register() returns. Imports are cached by the runtime: a reload picks up newly
- * listed modules, but changed module code needs a restart.
+ * listed modules, but changed module code needs a restart. Each problem is reported at
+ * `modules[i]`.
  */
 export async function loadModules(
   entries: readonly string[],
   baseDir: string,
   registry: BbrRegistry,
-): Promise<ModuleIssue[]> {
-  const issues: ModuleIssue[] = [];
+): Promise<ConfigIssue[]> {
+  const issues: ConfigIssue[] = [];
   for (const [index, entry] of entries.entries()) {
+    const path = `modules[${index}]`;
     let mod: unknown;
     try {
       mod = await import(moduleSpecifier(entry, baseDir));
     } catch (e) {
-      issues.push({ index, message: `cannot load module "${entry}": ${e instanceof Error ? e.message : String(e)}` });
+      issues.push({ path, message: `cannot load module "${entry}": ${e instanceof Error ? e.message : String(e)}` });
       continue;
     }
     const register = registerFunction(mod);
     if (!register) {
-      issues.push({ index, message: `module "${entry}" does not export a register(registry) function` });
+      issues.push({ path, message: `module "${entry}" does not export a register(registry) function` });
       continue;
     }
     const recorded: string[] = [];
@@ -73,7 +70,7 @@ export async function loadModules(
     } catch (e) {
       recorded.push(`register() threw: ${e instanceof Error ? e.message : String(e)}`);
     }
-    for (const message of recorded) issues.push({ index, message: `module "${entry}": ${message}` });
+    for (const message of recorded) issues.push({ path, message: `module "${entry}": ${message}` });
   }
   return issues;
 }

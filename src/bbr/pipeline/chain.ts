@@ -1,6 +1,20 @@
 import { isRequestError, RequestError } from "../../common/request-error.js";
 import type { Plugin } from "../../plugin/plugin.js";
 import {
+  type DurationSource,
+  type FailureKind,
+  type FailureReporter,
+  NO_DURATIONS,
+  type PluginPolicy,
+  PluginStep,
+  recordDuration,
+  runChain,
+  type StepArguments,
+  type StepListener,
+  type StepOptions,
+  type TimedStep,
+} from "../../plugin/runner.js";
+import {
   type ExtensionPoint,
   isMetadataExtractor,
   isModelSelector,
@@ -13,37 +27,30 @@ import type { InferenceRequest, InferenceResponse } from "../api/inference-messa
 /** DEFAULT_PLUGIN_TIMEOUT_MS bounds an asynchronous plugin call unless the config says otherwise. */
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 5000;
 
-/** PluginPolicy is how the chain treats one plugin's failures. */
-export interface PluginPolicy {
-  readonly timeoutMs: number;
-  /** Fail answers the request 500; Ignore skips the plugin (fail open). */
-  readonly failurePolicy: "Fail" | "Ignore";
-}
-
 const DEFAULT_POLICY: PluginPolicy = { timeoutMs: DEFAULT_PLUGIN_TIMEOUT_MS, failurePolicy: "Fail" };
 
-/** FailureKind says how a plugin failed. */
-export type FailureKind = "error" | "timeout";
+/** ChainName is the chain a step runs in; it is the `extension_point` label of bbr_plugin_duration_seconds (GIE's). */
+export type ChainName = "request" | "response";
 
-/** FailureReporter hears every plugin failure (metrics, logs), whatever the policy. */
-export type FailureReporter = (plugin: Plugin, kind: FailureKind, error: unknown) => void;
-
-/** Step is one plugin call in a chain, bound to its extension point and policy. */
-export interface Step<A extends unknown[]> {
-  readonly plugin: Plugin;
-  readonly extensionPoint: ExtensionPoint;
-  readonly policy: PluginPolicy;
-  readonly reportFailure: FailureReporter | undefined;
-  run(...args: A): void | Promise<void>;
+/** Step is one plugin call in a BBR chain, bound to its chain, extension point, policy and duration series. */
+export class Step<A extends StepArguments> extends PluginStep<A, void | Promise<void>, ExtensionPoint> {
+  constructor(
+    readonly chain: ChainName,
+    plugin: Plugin,
+    extensionPoint: ExtensionPoint,
+    invoke: (...args: A) => void | Promise<void>,
+    options: StepOptions<A[0], void | Promise<void>>,
+  ) {
+    super(plugin, extensionPoint, invoke, options);
+  }
 }
 
-/** StepTimer records how long each step took (the plugin-duration metric). */
-export type StepTimer = (plugin: Plugin, chain: "request" | "response", seconds: number) => void;
-
-/** ChainOptions supply per-plugin policies and the failure reporter. */
+/** ChainOptions supply per-plugin policies, the failure reporter and the duration histogram. */
 export interface ChainOptions {
   readonly policyOf?: (plugin: Plugin) => PluginPolicy | undefined;
   readonly reportFailure?: FailureReporter;
+  /** durations is where each step's calls are observed (labelled with the chain name); default: nowhere. */
+  readonly durations?: DurationSource;
 }
 
 /** Chains are the compiled request and response chains of one config. */
@@ -55,117 +62,107 @@ export interface Chains {
 }
 
 /**
+ * internalError is what a failing plugin under the Fail policy answers: a 500 that names no
+ * plugin internals (the log has them).
+ */
+function internalError(kind: FailureKind, cause: unknown): RequestError {
+  return new RequestError(
+    "Internal",
+    kind === "timeout" ? "request processing timed out" : "request processing failed",
+    {
+      reason: kind === "timeout" ? "plugin_timeout" : "plugin_failed",
+      cause,
+    },
+  );
+}
+
+/**
  * compileChains turns ordered plugin lists into steps. A request plugin implementing both
- * MetadataExtractor and ModelSelector runs extractMetadata, then selectModel.
+ * MetadataExtractor and ModelSelector runs extractMetadata, then selectModel. A RequestError a
+ * plugin raises is its answer and always propagates; any other error is a failure, reported and
+ * then skipped (Ignore) or answered 500 (Fail).
  */
 export function compileChains(
   requestPlugins: readonly Plugin[],
   responsePlugins: readonly Plugin[],
   options: ChainOptions = {},
 ): Chains {
-  const step = <A extends unknown[]>(plugin: Plugin, extensionPoint: ExtensionPoint, run: (...args: A) => void | Promise<void>): Step<A> => ({
-    plugin,
-    extensionPoint,
-    policy: options.policyOf?.(plugin) ?? DEFAULT_POLICY,
-    reportFailure: options.reportFailure,
-    run,
-  });
+  const durations = options.durations ?? NO_DURATIONS;
+  const step = <A extends StepArguments>(
+    chain: ChainName,
+    plugin: Plugin,
+    extensionPoint: ExtensionPoint,
+    invoke: (...args: A) => void | Promise<void>,
+  ): Step<A> =>
+    new Step(chain, plugin, extensionPoint, invoke, {
+      duration: durations(plugin, chain),
+      policy: options.policyOf?.(plugin) ?? DEFAULT_POLICY,
+      reportFailure: options.reportFailure,
+      isAnswer: isRequestError,
+      failWith: internalError,
+    });
   const request: Step<[InferenceRequest]>[] = [];
   for (const p of requestPlugins) {
-    if (isMetadataExtractor(p)) request.push(step(p, "MetadataExtractor", (r: InferenceRequest) => p.extractMetadata(r)));
-    if (isModelSelector(p)) request.push(step(p, "ModelSelector", (r: InferenceRequest) => p.selectModel(r)));
+    if (isMetadataExtractor(p))
+      request.push(step("request", p, "MetadataExtractor", (r: InferenceRequest) => p.extractMetadata(r)));
+    if (isModelSelector(p))
+      request.push(step("request", p, "ModelSelector", (r: InferenceRequest) => p.selectModel(r)));
   }
   const responseHeaders: Step<[InferenceResponse]>[] = [];
   const responseChunks: Step<[InferenceResponse, Uint8Array, boolean]>[] = [];
   const responseBody: Step<[InferenceResponse]>[] = [];
   for (const p of responsePlugins) {
     if (isResponseHeadersProcessor(p)) {
-      responseHeaders.push(step(p, "ResponseHeadersProcessor", (r: InferenceResponse) => p.processResponseHeaders(r)));
+      responseHeaders.push(
+        step("response", p, "ResponseHeadersProcessor", (r: InferenceResponse) => p.processResponseHeaders(r)),
+      );
     }
     if (isResponseChunkProcessor(p)) {
       responseChunks.push(
-        step(p, "ResponseChunkProcessor", (r: InferenceResponse, chunk: Uint8Array, eos: boolean) => p.processResponseChunk(r, chunk, eos)),
+        step("response", p, "ResponseChunkProcessor", (r: InferenceResponse, chunk: Uint8Array, eos: boolean) =>
+          p.processResponseChunk(r, chunk, eos),
+        ),
       );
     }
     if (isResponseBodyProcessor(p)) {
-      responseBody.push(step(p, "ResponseBodyProcessor", (r: InferenceResponse) => p.processResponseBody(r)));
+      responseBody.push(
+        step("response", p, "ResponseBodyProcessor", (r: InferenceResponse) => p.processResponseBody(r)),
+      );
     }
   }
   return { request, responseHeaders, responseChunks, responseBody };
 }
 
-function isPromise(v: unknown): v is Promise<void> {
-  return typeof (v as Promise<void> | undefined)?.then === "function";
-}
+/** ChainObserver hears each finished plugin call with its chain name (tracing spans). */
+export type ChainObserver = (plugin: Plugin, chain: ChainName, seconds: number) => void;
 
-class PluginTimeout extends Error {}
-
-function within(pending: Promise<void>, timeoutMs: number): Promise<void> {
-  if (!Number.isFinite(timeoutMs)) return pending;
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new PluginTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    pending.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+/**
+ * recordedAnd is the listener of a stream that also observes its plugin calls: each step's own
+ * duration series, then `observer`. Build it once per stream, not per chain run.
+ */
+export function recordedAnd(observer: ChainObserver): StepListener<TimedStep & { readonly chain: ChainName }> {
+  return (step, seconds) => {
+    recordDuration(step, seconds);
+    observer(step.plugin, step.chain, seconds);
+  };
 }
 
 /**
- * handleFailure decides what a plugin error means. A RequestError is a deliberate answer and
- * always propagates. Anything else is a failure: reported, then either skipped (Ignore) or
- * turned into a 500 that names no plugin internals (the log has them).
+ * StepTimer is the observer runSteps takes.
+ * @deprecated Use runChain (src/plugin/runner.ts) with recordDuration or recordedAnd(observer).
  */
-function handleFailure(step: Step<unknown[]>, error: unknown): void {
-  if (isRequestError(error)) throw error;
-  const kind: FailureKind = error instanceof PluginTimeout ? "timeout" : "error";
-  step.reportFailure?.(step.plugin, kind, error);
-  if (step.policy.failurePolicy === "Ignore") return;
-  throw new RequestError("Internal", kind === "timeout" ? "request processing timed out" : "request processing failed", {
-    reason: kind === "timeout" ? "plugin_timeout" : "plugin_failed",
-    cause: error,
-  });
-}
+export type StepTimer = ChainObserver;
 
 /**
- * runSteps runs steps in order. It stays synchronous while every plugin is, and continues
- * asynchronously from the first plugin that returns a promise, so the common all-sync chain
- * costs no microtask hops. Failures follow each plugin's policy.
+ * runSteps runs a chain with `timer` as the only listener: the steps' own duration series are
+ * not observed (the caller's timer did that before steps carried them).
+ * @deprecated Use `runChain(steps, args)` (observes each step's series) or `runChain(steps, args, listener)`.
  */
-export function runSteps<A extends unknown[]>(
+export function runSteps<A extends StepArguments>(
   steps: readonly Step<A>[],
   args: A,
-  chain: "request" | "response",
+  chain: ChainName,
   timer: StepTimer,
-  from = 0,
 ): void | Promise<void> {
-  for (let i = from; i < steps.length; i++) {
-    const step = steps[i]!;
-    const start = performance.now();
-    let pending: void | Promise<void>;
-    try {
-      pending = step.run(...args);
-    } catch (e) {
-      timer(step.plugin, chain, (performance.now() - start) / 1000);
-      handleFailure(step as Step<unknown[]>, e);
-      continue;
-    }
-    if (isPromise(pending)) {
-      const next = () => {
-        timer(step.plugin, chain, (performance.now() - start) / 1000);
-        return runSteps(steps, args, chain, timer, i + 1);
-      };
-      return within(pending, step.policy.timeoutMs).then(next, (e: unknown) => {
-        handleFailure(step as Step<unknown[]>, e);
-        return next();
-      });
-    }
-    timer(step.plugin, chain, (performance.now() - start) / 1000);
-  }
+  return runChain(steps, args, (step, seconds) => timer(step.plugin, chain, seconds));
 }

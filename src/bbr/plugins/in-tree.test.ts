@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parametersJsonSchema } from "../cli/describe-types.js";
+import { parametersJsonSchema } from "../../plugin/describe.js";
 import { IN_TREE_TOMBSTONES, IN_TREE_TYPES, newInTreeRegistry } from "./in-tree.js";
 
 const DOCS = readFileSync(join(import.meta.dirname, "../../../docs/plugins.md"), "utf8");

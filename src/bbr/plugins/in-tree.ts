@@ -1,4 +1,4 @@
-import { type PluginTypeSpec, Registry, type Tombstone } from "../../plugin/registry.js";
+import { buildRegistry, type PluginTypeSpec, type Tombstone } from "../../plugin/registry.js";
 import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
 import { apiDetectorType } from "./api-detector/api-detector.js";
 import { baseModelToHeaderType } from "./base-model-to-header/base-model-to-header.js";
@@ -53,15 +53,5 @@ export const IN_TREE_TOMBSTONES: readonly Tombstone[] = [
  * explicitly, so nothing registers itself at import time.
  */
 export function newInTreeRegistry(): BbrRegistry {
-  const registry = new Registry<BbrPluginHandle>();
-  for (const spec of IN_TREE_TYPES) {
-    const added = registry.register(spec);
-    // A failure here is a programming error in this file, caught by the registry test.
-    if (!added.ok) throw new Error(added.error.message);
-  }
-  for (const tombstone of IN_TREE_TOMBSTONES) {
-    const added = registry.registerTombstone(tombstone);
-    if (!added.ok) throw new Error(added.error.message);
-  }
-  return registry;
+  return buildRegistry({ types: IN_TREE_TYPES, tombstones: IN_TREE_TOMBSTONES });
 }

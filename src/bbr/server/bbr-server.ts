@@ -7,21 +7,17 @@ import { type HealthState, ServingStatus } from "../../runtime/health/health-ser
 import { loadServingTls, type ServingTls } from "../../runtime/tls/serving-credentials.js";
 import { ExtProcRuntime, type RuntimePorts } from "../../runtime/extproc-runtime.js";
 import { adminRoute } from "../admin/admin-route.js";
-import { compileChains, type FailureReporter } from "../pipeline/chain.js";
+import type { ConfigError } from "../../common/config-error.js";
+import { closePlugins } from "../../plugin/close.js";
+import type { FailureReporter } from "../../plugin/runner.js";
+import { compileChains } from "../pipeline/chain.js";
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from "../config/default-config.js";
-import {
-  type ConfigError,
-  closePlugins,
-  type LoadContext,
-  type LoadedConfig,
-  loadConfigFile,
-  loadConfigText,
-} from "../config/loader.js";
+import { type LoadContext, type LoadedConfig, loadConfigFile, loadConfigText } from "../config/loader.js";
 import type { BbrRegistry } from "../api/plugin-handle.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import type { BbrEnvironment, BbrSettings } from "../pipeline/settings.js";
-import { ConfigReloader, ConfigSnapshots, type Lease, type ReloadResult } from "./config-reloader.js";
+import { ConfigReloader, ConfigSnapshots, type Lease, type ReloadResult } from "../config/reloader.js";
 import type { BbrServerOptions } from "./options.js";
 import { bbrStreamFactory } from "./stream-factory.js";
 

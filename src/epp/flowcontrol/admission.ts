@@ -1,10 +1,7 @@
-import { err, ok, type Result } from "../../common/result.js";
-import { RequestError } from "../../common/request-error.js";
+import type { Admission, EndpointSource, FlowAdmission } from "../api/admission.js";
 import type { LlmRequest } from "../api/request.js";
 import type { SaturationDetector } from "../api/saturation.js";
 import type { EppMetrics } from "../metrics.js";
-import { DROPPED_REASON } from "../requestcontrol/wire.js";
-import type { EndpointSource, FlowAdmission } from "../requestcontrol/director.js";
 import type { FlowControlConfig } from "./config.js";
 import { FlowController, type FlowControlObserver } from "./controller.js";
 import type { DispatchOutcome, FlowKey } from "./types.js";
@@ -50,7 +47,7 @@ export class FlowControlAdmission implements FlowAdmission {
     return this.inFlight;
   }
 
-  async admit(request: LlmRequest, sloMs: number | undefined, signal: AbortSignal): Promise<Result<() => void, RequestError>> {
+  async admit(request: LlmRequest, sloMs: number | undefined, signal: AbortSignal): Promise<Admission> {
     const outcome = await this.controller.enqueue({
       requestId: request.requestId,
       flow: { id: request.fairnessId, priority: request.priority },
@@ -61,29 +58,22 @@ export class FlowControlAdmission implements FlowAdmission {
     switch (outcome.kind) {
       case "dispatched": {
         let released = false;
-        return ok(() => {
-          if (released) return;
-          released = true;
-          this.inFlight--;
-          this.controller.notify();
-        });
+        return {
+          kind: "dispatched",
+          release: () => {
+            if (released) return;
+            released = true;
+            this.inFlight--;
+            this.controller.notify();
+          },
+        };
       }
       case "rejected":
-        return err(
-          new RequestError("ResourceExhausted", `flow control queue is full (${outcome.reason})`, {
-            reason: outcome.reason === "shutting-down" ? "shutting_down" : "queue_full",
-            headers: { [DROPPED_REASON]: "rejected-capacity" },
-          }),
-        );
+        return { kind: "rejected", reason: outcome.reason };
       case "expired":
-        return err(
-          new RequestError("ServiceUnavailable", "request timed out waiting for capacity", {
-            reason: "queue_ttl_expired",
-            headers: { [DROPPED_REASON]: "rejected-ttl-expired" },
-          }),
-        );
+        return { kind: "expired" };
       case "cancelled":
-        return err(new RequestError("ServiceUnavailable", "request cancelled while queued", { reason: "cancelled" }));
+        return { kind: "cancelled" };
     }
   }
 
@@ -115,8 +105,13 @@ function flowMetrics(metrics: EppMetrics): FlowControlObserver {
     },
     finished(flow: FlowKey, outcome: DispatchOutcome) {
       const priority = String(flow.priority);
-      metrics.flowOutcomes.inc({ priority, outcome: outcome.kind, reason: outcome.kind === "rejected" ? outcome.reason : "" });
-      if (outcome.kind !== "rejected") metrics.flowQueueDuration.observe({ priority, outcome: outcome.kind }, outcome.waitedMs / 1000);
+      metrics.flowOutcomes.inc({
+        priority,
+        outcome: outcome.kind,
+        reason: outcome.kind === "rejected" ? outcome.reason : "",
+      });
+      if (outcome.kind !== "rejected")
+        metrics.flowQueueDuration.observe({ priority, outcome: outcome.kind }, outcome.waitedMs / 1000);
     },
   };
 }

@@ -1,8 +1,15 @@
-import type { z } from "zod";
+import type { ConfigIssue } from "../../common/config-error.js";
 import { err, ok, type Result } from "../../common/result.js";
-import type { flowControlSchema } from "../config/schema.js";
 import { type BandLimits, DEFAULT_BAND_LIMITS, type FlowControlSettings } from "./controller.js";
-import { EDF_ORDERING, FCFS_ORDERING, fairnessPolicyOf, GLOBAL_STRICT_FAIRNESS, orderingPolicyOf, ROUND_ROBIN_FAIRNESS } from "./policies.js";
+import {
+  EDF_ORDERING,
+  FCFS_ORDERING,
+  fairnessPolicyOf,
+  GLOBAL_STRICT_FAIRNESS,
+  orderingPolicyOf,
+  ROUND_ROBIN_FAIRNESS,
+} from "./policies.js";
+import type { FlowControlSection } from "./schema.js";
 
 /** FlowControlConfig is a validated flowControl section. */
 export interface FlowControlConfig {
@@ -17,10 +24,17 @@ const DEFAULT_POLL_MS = 10;
 
 /** flowControlConfigFrom turns the config section into controller settings; issues carry paths. */
 export function flowControlConfigFrom(
-  section: z.output<typeof flowControlSchema> | undefined,
-): Result<FlowControlConfig, { path: string; message: string }[]> {
-  const s = section ?? { fairnessPolicy: GLOBAL_STRICT_FAIRNESS, orderingPolicy: FCFS_ORDERING, maxBytes: 0, maxRequests: 0, priorityBands: [], maxConcurrency: 100 };
-  const issues: { path: string; message: string }[] = [];
+  section: FlowControlSection | undefined,
+): Result<FlowControlConfig, ConfigIssue[]> {
+  const s = section ?? {
+    fairnessPolicy: GLOBAL_STRICT_FAIRNESS,
+    orderingPolicy: FCFS_ORDERING,
+    maxBytes: 0,
+    maxRequests: 0,
+    priorityBands: [],
+    maxConcurrency: 100,
+  };
+  const issues: ConfigIssue[] = [];
   const fairness = fairnessPolicyOf(s.fairnessPolicy);
   if (!fairness) {
     issues.push({
@@ -35,14 +49,18 @@ export function flowControlConfigFrom(
       message: `unknown ordering policy "${s.orderingPolicy}" (known: ${FCFS_ORDERING}, ${EDF_ORDERING})`,
     });
   }
-  const limits = (b: { maxBytes?: number | undefined; maxRequests?: number | undefined } | undefined, base: BandLimits): BandLimits => ({
+  const limits = (
+    b: { maxBytes?: number | undefined; maxRequests?: number | undefined } | undefined,
+    base: BandLimits,
+  ): BandLimits => ({
     maxBytes: b?.maxBytes ?? base.maxBytes,
     maxRequests: b?.maxRequests ?? base.maxRequests,
   });
   const defaultBand = limits(s.defaultPriorityBand, DEFAULT_BAND_LIMITS);
   const bands = new Map<number, BandLimits>();
   for (const [i, band] of s.priorityBands.entries()) {
-    if (bands.has(band.priority)) issues.push({ path: `flowControl.priorityBands[${i}].priority`, message: `duplicate priority ${band.priority}` });
+    if (bands.has(band.priority))
+      issues.push({ path: `flowControl.priorityBands[${i}].priority`, message: `duplicate priority ${band.priority}` });
     bands.set(band.priority, limits(band, defaultBand));
   }
   if (issues.length > 0 || !fairness || !ordering) return err(issues);

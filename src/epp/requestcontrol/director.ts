@@ -1,10 +1,15 @@
+import { type Logger, silentLogger } from "../../common/logger.js";
+import { RequestError } from "../../common/request-error.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { CycleState } from "../../plugin/cycle-state.js";
-import { RequestError } from "../../common/request-error.js";
-import type { LoadedEppConfig } from "../config/loader.js";
+import type { Plugin } from "../../plugin/plugin.js";
+import { histogramDurations, PluginStep, secondsSince, type StepArguments, type StepOptions } from "../../plugin/runner.js";
+import type { Admission, EndpointSource, FlowAdmission } from "../api/admission.js";
 import { type Endpoint, joinHostPort, splitHostPort } from "../api/endpoint.js";
+import type { CompletedResponse, MutableResponseHeaders, ResponseView } from "../api/request-control.js";
 import type { LlmRequest } from "../api/request.js";
 import type { SchedulingResult } from "../api/scheduling.js";
+import type { LoadedEppConfig } from "../config/loader.js";
 import type { EppMetrics } from "../metrics.js";
 import {
   DEFAULT_FAIRNESS_ID,
@@ -20,16 +25,14 @@ import {
 import type { Scheduler } from "../scheduling/scheduler.js";
 import type { ObjectiveStore } from "./objectives.js";
 
-/** EndpointSource lists the endpoints discovery knows now. */
-export interface EndpointSource {
-  list(): readonly Endpoint[];
-}
-
 /** DirectorDeps are the long-lived parts a director works with. */
 export interface DirectorDeps {
   readonly config: LoadedEppConfig;
-  /** scheduler is config.scheduler with plugin timing attached. */
-  readonly scheduler: Scheduler;
+  /**
+   * scheduler runs the scheduling cycle; default: config.scheduler observing
+   * metrics.pluginDuration.
+   */
+  readonly scheduler?: Scheduler | undefined;
   readonly endpoints: EndpointSource;
   readonly objectives: ObjectiveStore;
   readonly metrics: EppMetrics;
@@ -38,6 +41,8 @@ export interface DirectorDeps {
   readonly subsetFilter: boolean;
   /** admission is flow control when the flowControl gate is on; otherwise legacy shedding applies. */
   readonly admission?: FlowAdmission | undefined;
+  /** logger hears about failing ResponseComplete plugins; default: silent. */
+  readonly logger?: Logger | undefined;
 }
 
 /** Decision is a scheduled request: where it goes and what its body becomes. */
@@ -54,11 +59,6 @@ export interface Decision {
 
 /** SLO_TTFT_HEADER carries the client's time-to-first-token objective in ms (EDF ordering). */
 export const SLO_TTFT_HEADER = "x-slo-ttft-ms";
-
-/** FlowAdmission holds a request until the pool has room; ok carries the in-flight slot's release. */
-export interface FlowAdmission {
-  admit(request: LlmRequest, sloMs: number | undefined, signal: AbortSignal): Promise<Result<() => void, RequestError>>;
-}
 
 interface Prepared {
   readonly request: LlmRequest;
@@ -83,12 +83,93 @@ export function requestPath(headers: ReadonlyMap<string, string>): string {
 }
 
 /**
+ * refusal is the answer to a request flow control did not dispatch. The reason header uses
+ * llm-d-router's vocabulary.
+ */
+function refusal(admission: Exclude<Admission, { kind: "dispatched" }>): RequestError {
+  switch (admission.kind) {
+    case "rejected":
+      return new RequestError("ResourceExhausted", `flow control queue is full (${admission.reason})`, {
+        reason: admission.reason === "shutting-down" ? "shutting_down" : "queue_full",
+        headers: { [DROPPED_REASON]: "rejected-capacity" },
+      });
+    case "expired":
+      return new RequestError("ServiceUnavailable", "request timed out waiting for capacity", {
+        reason: "queue_ttl_expired",
+        headers: { [DROPPED_REASON]: "rejected-ttl-expired" },
+      });
+    case "cancelled":
+      return new RequestError("ServiceUnavailable", "request cancelled while queued", { reason: "cancelled" });
+  }
+}
+
+/**
  * Director runs the request-control path of one request: parse the body, locate candidates
  * (subset hint), admit (shed sheddable requests when saturated), produce data, schedule, run
- * PreRequest. Every refusal is a RequestError with the status the protocol prescribes.
+ * PreRequest; then the response hooks. Every refusal is a RequestError with the status the
+ * protocol prescribes. Every plugin call goes through a PluginStep, timed into
+ * metrics.pluginDuration.
  */
 export class Director {
-  constructor(private readonly deps: DirectorDeps) {}
+  private readonly scheduler: Scheduler;
+  private readonly producers: readonly PluginStep<[LlmRequest, readonly Endpoint[]], void>[];
+  private readonly preRequest: readonly PluginStep<[LlmRequest, SchedulingResult, Endpoint], void>[];
+  private readonly responseHeader: readonly PluginStep<[MutableResponseHeaders], void>[];
+  private readonly responseBody: readonly PluginStep<[ResponseView, Uint8Array, boolean], void>[];
+  private readonly responseComplete: readonly PluginStep<[CompletedResponse], void>[];
+
+  constructor(private readonly deps: DirectorDeps) {
+    const { config, metrics } = deps;
+    const durations = histogramDurations(metrics.pluginDuration);
+    this.scheduler = deps.scheduler ?? config.scheduler.withDurations(durations);
+    const step = <A extends StepArguments>(
+      plugin: Plugin,
+      extensionPoint: string,
+      invoke: (...args: A) => void,
+      options: StepOptions<A[0], void> = {},
+    ) => new PluginStep(plugin, extensionPoint, invoke, { duration: durations(plugin, extensionPoint), ...options });
+    // A request-side or streaming hook must not throw: a throw is a bug and fails the stream.
+    // ResponseComplete runs when the response is already on its way, so a failure is logged.
+    const logger = deps.logger ?? silentLogger();
+    const logFailure: StepOptions<CompletedResponse, void> = {
+      policy: { failurePolicy: "Ignore", timeoutMs: Number.POSITIVE_INFINITY },
+      reportFailure: (plugin, _kind, e, response) =>
+        logger.error(
+          { requestId: response.request.requestId, plugin: plugin.typedName.name, err: (e as Error).message },
+          "ResponseComplete plugin failed",
+        ),
+    };
+    this.producers = config.producers.map((p) =>
+      step(p, "DataProducer", (r: LlmRequest, e: readonly Endpoint[]) => p.prepareRequestData(r, e)),
+    );
+    this.preRequest = config.preRequest.map((p) =>
+      step(p, "PreRequest", (r: LlmRequest, s: SchedulingResult, t: Endpoint) => p.preRequest(r, s, t)),
+    );
+    this.responseHeader = config.responseHeader.map((p) =>
+      step(p, "ResponseHeader", (r: MutableResponseHeaders) => p.responseHeader(r)),
+    );
+    this.responseBody = config.responseBody.map((p) =>
+      step(p, "ResponseBody", (r: ResponseView, chunk: Uint8Array, eos: boolean) => p.responseBody(r, chunk, eos)),
+    );
+    this.responseComplete = config.responseComplete.map((p) =>
+      step(p, "ResponseComplete", (r: CompletedResponse) => p.responseComplete(r), logFailure),
+    );
+  }
+
+  /** handleResponseHeaders runs the ResponseHeader plugins; they may set response headers through `response`. */
+  handleResponseHeaders(response: MutableResponseHeaders): void {
+    for (const step of this.responseHeader) step.call(response);
+  }
+
+  /** handleResponseBody runs the ResponseBody plugins on one chunk as it streams through. */
+  handleResponseBody(response: ResponseView, chunk: Uint8Array, endOfStream: boolean): void {
+    for (const step of this.responseBody) step.call(response, chunk, endOfStream);
+  }
+
+  /** handleResponseComplete runs the ResponseComplete plugins once per scheduled request; a failing one is logged. */
+  handleResponseComplete(response: CompletedResponse): void {
+    for (const step of this.responseComplete) step.call(response);
+  }
 
   /** candidates are the endpoints a request may use: the pool, narrowed by the subset hint when present. */
   candidates(subsetHint: readonly string[] | undefined): Result<readonly Endpoint[], RequestError> {
@@ -126,7 +207,10 @@ export class Director {
    * its priority band and flow until the pool has room, then is scheduled on the endpoints as
    * they are at dispatch time (late binding). Without flow control it is handleRequest.
    */
-  admitAndSchedule(input: RequestInput, signal: AbortSignal): Result<Decision, RequestError> | Promise<Result<Decision, RequestError>> {
+  admitAndSchedule(
+    input: RequestInput,
+    signal: AbortSignal,
+  ): Result<Decision, RequestError> | Promise<Result<Decision, RequestError>> {
     const admission = this.deps.admission;
     if (!admission) return this.handleRequest(input);
     const prepared = this.prepare(input);
@@ -134,15 +218,15 @@ export class Director {
     const p = prepared.value;
     const slo = Number(input.headers.get(SLO_TTFT_HEADER));
     return admission.admit(p.request, Number.isFinite(slo) && slo > 0 ? slo : undefined, signal).then((admitted) => {
-      if (!admitted.ok) return p.fail(admitted.error);
+      if (admitted.kind !== "dispatched") return p.fail(refusal(admitted));
       // Late binding: the pool may have changed while the request waited.
       const candidates = this.candidates(input.subsetHint);
       const decided = candidates.ok ? this.decide(p, candidates.value, false) : p.fail(candidates.error);
       if (!decided.ok) {
-        admitted.value();
+        admitted.release();
         return decided;
       }
-      return ok({ ...decided.value, release: admitted.value });
+      return ok({ ...decided.value, release: admitted.release });
     });
   }
 
@@ -180,16 +264,22 @@ export class Director {
     };
     metrics.objectiveRequests.inc(modelLabels);
     const newBody =
-      rewrite !== undefined && rewrite !== body.model ? encoder.encode(JSON.stringify({ ...body.body, model: rewrite })) : undefined;
+      rewrite !== undefined && rewrite !== body.model
+        ? encoder.encode(JSON.stringify({ ...body.body, model: rewrite }))
+        : undefined;
     return ok({ request, candidates: candidates.value, newBody, fail });
   }
 
   /** decide schedules a prepared request over candidates and records the decision time. */
-  private decide(p: Prepared, candidates: readonly Endpoint[], legacyAdmission: boolean): Result<Decision, RequestError> {
+  private decide(
+    p: Prepared,
+    candidates: readonly Endpoint[],
+    legacyAdmission: boolean,
+  ): Result<Decision, RequestError> {
     const request = legacyAdmission ? p.request : { ...p.request, now: performance.now() };
     const start = performance.now();
     const scheduled = this.schedule(request, candidates, legacyAdmission);
-    this.deps.metrics.schedulerDuration.observe((performance.now() - start) / 1000);
+    this.deps.metrics.schedulerDuration.observe(secondsSince(start));
     if (!scheduled.ok) return p.fail(scheduled.error);
     return ok({ ...scheduled.value, newBody: p.newBody });
   }
@@ -199,7 +289,7 @@ export class Director {
     candidates: readonly Endpoint[],
     legacyAdmission: boolean,
   ): Result<Omit<Decision, "newBody">, RequestError> {
-    const { config, scheduler, metrics } = this.deps;
+    const { config } = this.deps;
     // Legacy admission (flow control off): only sheddable requests are ever refused for load.
     if (legacyAdmission && request.priority < 0 && config.saturationDetector.saturation(candidates, request.now) >= 1) {
       return err(
@@ -209,15 +299,8 @@ export class Director {
         }),
       );
     }
-    for (const producer of config.producers) {
-      const t = performance.now();
-      producer.prepareRequestData(request, candidates);
-      metrics.pluginDuration.observe(
-        { extension_point: "DataProducer", plugin_type: producer.typedName.type, plugin_name: producer.typedName.name },
-        (performance.now() - t) / 1000,
-      );
-    }
-    const scheduled = scheduler.schedule(request, candidates);
+    for (const producer of this.producers) producer.call(request, candidates);
+    const scheduled = this.scheduler.schedule(request, candidates);
     if (!scheduled.ok) {
       const drained = scheduled.error.drained;
       if (drained) {
@@ -240,14 +323,7 @@ export class Director {
     const result = scheduled.value;
     const targets = result.profileResults.get(result.primaryProfileName)!.targetEndpoints;
     const target = targets[0]!;
-    for (const plugin of config.preRequest) {
-      const t = performance.now();
-      plugin.preRequest(request, result, target);
-      metrics.pluginDuration.observe(
-        { extension_point: "PreRequest", plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
-        (performance.now() - t) / 1000,
-      );
-    }
+    for (const step of this.preRequest) step.call(request, result, target);
     return ok({ request, result, destinations: targets.map((e) => e.metadata.key) });
   }
 }

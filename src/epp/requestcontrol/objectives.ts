@@ -1,10 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { parseDocument } from "yaml";
 import { z } from "zod";
-import { type ConfigError, formatPath, yamlErrorIssues } from "../../common/config-error.js";
+import type { ConfigError } from "../../common/config-error.js";
 import { type Disposable, watchFile } from "../../common/file-watch.js";
 import type { Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
+import { parseYaml, validateDocument } from "../../plugin/config-phases.js";
 
 /**
  * objectivesFileSchema lists InferenceObjectives without Kubernetes: a name (what clients send
@@ -14,16 +14,17 @@ export const objectivesFileSchema = z.strictObject({
   objectives: z.array(z.strictObject({ name: z.string().min(1), priority: z.number().int().default(0) })).default([]),
 });
 
-/** parseObjectivesFile validates an objectives document into name → priority. */
+/**
+ * parseObjectivesFile validates an objectives document into name → priority, with the config
+ * loaders' parse and validate phases (and the EPP config's wording of unknown keys).
+ */
 export function parseObjectivesFile(text: string, source: string): Result<Map<string, number>, ConfigError> {
-  const doc = parseDocument(text, { prettyErrors: false });
-  if (doc.errors.length > 0) return err({ source, issues: yamlErrorIssues(doc.errors) });
-  const parsed = objectivesFileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    return err({ source, issues: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) });
-  }
+  const raw = parseYaml(text);
+  if (!raw.ok) return err({ source, issues: raw.error });
+  const parsed = validateDocument(objectivesFileSchema, raw.value, { unknownKeys: "at-object" });
+  if (!parsed.ok) return err({ source, issues: parsed.error });
   const out = new Map<string, number>();
-  for (const [i, o] of parsed.data.objectives.entries()) {
+  for (const [i, o] of parsed.value.objectives.entries()) {
     if (out.has(o.name))
       return err({ source, issues: [{ path: `objectives[${i}].name`, message: `duplicate objective "${o.name}"` }] });
     out.set(o.name, o.priority);

@@ -41,7 +41,7 @@ function scheduler(
   return new Scheduler(
     new SingleProfileHandler("h"),
     new Map([["default", full]]),
-    timer ? (p, plugin) => timer(p, plugin) : undefined,
+    timer ? (plugin, p) => ({ observe: () => timer(p, plugin) }) : undefined,
   );
 }
 

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from "../../common/result.js";
 import type { Plugin } from "../../plugin/plugin.js";
+import { type DurationSource, NO_DURATIONS, PluginStep } from "../../plugin/runner.js";
 import type { Endpoint } from "../api/endpoint.js";
 import type { LlmRequest } from "../api/request.js";
 import type {
@@ -27,7 +28,10 @@ export interface SchedulerProfile extends SchedulerProfileView {
   readonly picker: Picker;
 }
 
-/** PluginTimer records one plugin call's duration (the plugin-duration metric). */
+/**
+ * PluginTimer hears one plugin call's duration.
+ * @deprecated Give the Scheduler a DurationSource (withDurations); kept for callers not yet moved.
+ */
 export type PluginTimer = (extensionPoint: string, plugin: Plugin, seconds: number) => void;
 
 /** SchedulingFailure explains why no endpoint was chosen; drained is set when a filter emptied a profile. */
@@ -38,26 +42,104 @@ export interface SchedulingFailure {
 
 type ProfileOutcome = { result: ProfileRunResult } | { failure: SchedulingFailure };
 
-const noTimer: PluginTimer = () => {};
+type Results = ReadonlyMap<string, ProfileRunResult | undefined>;
+
+/** CompiledProfile is a profile with every plugin bound to a timed step. */
+interface CompiledProfile {
+  readonly name: string;
+  readonly filters: readonly {
+    readonly filter: Filter;
+    readonly step: PluginStep<[LlmRequest, readonly Endpoint[]], readonly Endpoint[]>;
+  }[];
+  readonly scorers: readonly {
+    readonly step: PluginStep<[LlmRequest, readonly Endpoint[]], ArrayLike<number>>;
+    readonly weight: number;
+  }[];
+  readonly picker: PluginStep<[LlmRequest, readonly ScoredEndpoint[]], ProfileRunResult>;
+}
+
+function compileProfile(profile: SchedulerProfile, durations: DurationSource): CompiledProfile {
+  const bound = (plugin: Plugin, point: string) => ({ duration: durations(plugin, point) });
+  const { picker } = profile;
+  return {
+    name: profile.name,
+    filters: profile.filters.map((filter) => ({
+      filter,
+      step: new PluginStep(
+        filter,
+        "Filter",
+        (r: LlmRequest, e: readonly Endpoint[]) => filter.filter(r, e),
+        bound(filter, "Filter"),
+      ),
+    })),
+    scorers: profile.scorers.map(({ scorer, weight }) => ({
+      step: new PluginStep(
+        scorer,
+        "Scorer",
+        (r: LlmRequest, e: readonly Endpoint[]) => scorer.score(r, e),
+        bound(scorer, "Scorer"),
+      ),
+      weight,
+    })),
+    picker: new PluginStep(
+      picker,
+      "Picker",
+      (r: LlmRequest, scored: readonly ScoredEndpoint[]) => picker.pick(r, scored),
+      bound(picker, "Picker"),
+    ),
+  };
+}
 
 /**
  * Scheduler runs one scheduling cycle: the profile handler picks profiles (in a loop), each
- * profile filters, scores and picks, and the handler turns the results into the answer.
+ * profile filters, scores and picks, and the handler turns the results into the answer. Every
+ * plugin call is a timed PluginStep; a throw is a bug and propagates (it fails the stream).
  */
 export class Scheduler {
   private readonly profileViews: ReadonlyMap<string, SchedulerProfileView>;
+  private readonly compiled: ReadonlyMap<string, CompiledProfile>;
+  private readonly pickProfiles: PluginStep<
+    [LlmRequest, ReadonlyMap<string, SchedulerProfileView>, Results],
+    readonly string[]
+  >;
+  private readonly processResults: PluginStep<[LlmRequest, Results], SchedulingResult | undefined>;
 
+  /** durations is where each plugin call is observed, by extension point; default: nowhere. */
   constructor(
     readonly profileHandler: ProfileHandler,
     readonly profiles: ReadonlyMap<string, SchedulerProfile>,
-    private readonly timer: PluginTimer = noTimer,
+    durations: DurationSource = NO_DURATIONS,
   ) {
     this.profileViews = profiles;
+    this.compiled = new Map([...profiles].map(([name, profile]) => [name, compileProfile(profile, durations)]));
+    const handler = profileHandler;
+    const duration = durations(handler, "ProfileHandler");
+    this.pickProfiles = new PluginStep(
+      handler,
+      "ProfileHandler",
+      (r: LlmRequest, views: ReadonlyMap<string, SchedulerProfileView>, results: Results) =>
+        handler.pickProfiles(r, views, results),
+      { duration },
+    );
+    this.processResults = new PluginStep(
+      handler,
+      "ProfileHandler",
+      (r: LlmRequest, results: Results) => handler.processResults(r, results),
+      { duration },
+    );
   }
 
-  /** withTimer returns the same scheduler reporting plugin durations to timer. */
+  /** withDurations returns the same scheduler observing plugin durations in `durations`. */
+  withDurations(durations: DurationSource): Scheduler {
+    return new Scheduler(this.profileHandler, this.profiles, durations);
+  }
+
+  /**
+   * withTimer returns the same scheduler reporting plugin durations to timer.
+   * @deprecated Use withDurations(histogramDurations(histogram)): it resolves each series once.
+   */
   withTimer(timer: PluginTimer): Scheduler {
-    return new Scheduler(this.profileHandler, this.profiles, timer);
+    return this.withDurations((plugin, point) => ({ observe: (seconds) => timer(point, plugin, seconds) }));
   }
 
   /** schedule chooses target endpoints among candidates (never empty: the caller answers 503 first). */
@@ -67,13 +149,11 @@ export class Scheduler {
     // A handler that keeps returning profiles that already ran would loop forever; each round
     // must run something new.
     for (;;) {
-      const start = performance.now();
-      const picked = this.profileHandler.pickProfiles(request, this.profileViews, results);
-      this.timer("ProfileHandler", this.profileHandler, (performance.now() - start) / 1000);
-      const fresh = picked.filter((name) => !results.has(name) && this.profiles.has(name));
+      const picked = this.pickProfiles.call(request, this.profileViews, results);
+      const fresh = picked.filter((name) => !results.has(name) && this.compiled.has(name));
       if (fresh.length === 0) break;
       for (const name of fresh) {
-        const outcome = this.runProfile(this.profiles.get(name)!, request, candidates);
+        const outcome = this.runProfile(this.compiled.get(name)!, request, candidates);
         if ("result" in outcome) {
           results.set(name, outcome.result);
         } else {
@@ -83,9 +163,7 @@ export class Scheduler {
       }
     }
     if (results.size === 0) return err({ message: "no scheduling profile ran", drained: undefined });
-    const start = performance.now();
-    const processed = this.profileHandler.processResults(request, results);
-    this.timer("ProfileHandler", this.profileHandler, (performance.now() - start) / 1000);
+    const processed = this.processResults.call(request, results);
     if (!processed) return err(firstFailure ?? { message: "every scheduling profile failed", drained: undefined });
     const primary = processed.profileResults.get(processed.primaryProfileName);
     if (!primary || primary.targetEndpoints.length === 0) {
@@ -94,16 +172,10 @@ export class Scheduler {
     return ok(processed);
   }
 
-  private runProfile(
-    profile: SchedulerProfile,
-    request: LlmRequest,
-    candidates: readonly Endpoint[],
-  ): ProfileOutcome {
+  private runProfile(profile: CompiledProfile, request: LlmRequest, candidates: readonly Endpoint[]): ProfileOutcome {
     let endpoints = candidates;
-    for (const filter of profile.filters) {
-      const start = performance.now();
-      endpoints = filter.filter(request, endpoints);
-      this.timer("Filter", filter, (performance.now() - start) / 1000);
+    for (const { filter, step } of profile.filters) {
+      endpoints = step.call(request, endpoints);
       if (endpoints.length === 0) {
         return {
           failure: {
@@ -114,20 +186,18 @@ export class Scheduler {
       }
     }
     const totals = new Float64Array(endpoints.length);
-    for (const { scorer, weight } of profile.scorers) {
-      const start = performance.now();
-      const scores = scorer.score(request, endpoints);
-      this.timer("Scorer", scorer, (performance.now() - start) / 1000);
+    for (const { step, weight } of profile.scorers) {
+      const scores = step.call(request, endpoints);
       const n = Math.min(scores.length, endpoints.length);
       for (let i = 0; i < n; i++) totals[i]! += clamp01(scores[i]!) * weight;
     }
     const scored: ScoredEndpoint[] = new Array(endpoints.length);
     for (let i = 0; i < endpoints.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
-    const start = performance.now();
-    const result = profile.picker.pick(request, scored);
-    this.timer("Picker", profile.picker, (performance.now() - start) / 1000);
+    const result = profile.picker.call(request, scored);
     if (result.targetEndpoints.length === 0) {
-      return { failure: { message: `picker ${profile.picker.typedName.name} chose nothing`, drained: undefined } };
+      return {
+        failure: { message: `picker ${profile.picker.plugin.typedName.name} chose nothing`, drained: undefined },
+      };
     }
     return { result };
   }

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isRequestError } from "../../../common/request-error.js";
 import type { Plugin } from "../../../plugin/plugin.js";
-import type {
-  CandidateModel,
-  ModelFilter,
-  ModelPicker,
-  ModelScorer,
-  ScoredModel,
-} from "../../api/model-selection.js";
+import type { CandidateModel, ModelFilter, ModelPicker, ModelScorer, ScoredModel } from "../../api/model-selection.js";
 import { SELECTED_MODEL } from "../../api/model-selection.js";
 import { testRequest } from "../../api/testing.js";
 import { ModelSelectorPipeline, PIPELINE_SCORES, type PipelineRole } from "./pipeline.js";
@@ -131,7 +125,7 @@ describe("ModelSelectorPipeline", () => {
         picker: maxPicker,
         rewriteBody: true,
       },
-      (p: Plugin, role) => timings.push([p.typedName.name, role]),
+      (p: Plugin, role) => ({ observe: () => timings.push([p.typedName.name, role as PipelineRole]) }),
     );
     const request = testRequest({ body: { model: "a" } });
     pipeline.selectModel(request);

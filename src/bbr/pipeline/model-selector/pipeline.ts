@@ -1,8 +1,9 @@
-import { StateKey } from "../../../plugin/cycle-state.js";
 import { RequestError } from "../../../common/request-error.js";
+import { StateKey } from "../../../plugin/cycle-state.js";
 import type { Plugin, TypedName } from "../../../plugin/plugin.js";
+import { type DurationSource, NO_DURATIONS, PluginStep } from "../../../plugin/runner.js";
 import type { ModelSelector } from "../../api/extension-points.js";
-import type { MutableRequest } from "../../api/inference-message.js";
+import type { MutableRequest, RequestView } from "../../api/inference-message.js";
 import {
   applyModelChoice,
   type CandidateModel,
@@ -25,11 +26,10 @@ export interface WeightedModelScorer {
   readonly weight: number;
 }
 
-/** PipelineStep names a sub-step for timing: the plugin and its pipeline role. */
+/** PipelineRole is a sub-step's extension point, the `extension_point` label of its duration series. */
 export type PipelineRole = "ModelFilter" | "ModelScorer" | "ModelPicker";
 
-/** PipelineTimer records how long each filter, scorer and picker took. */
-export type PipelineTimer = (plugin: Plugin, role: PipelineRole, seconds: number) => void;
+type Candidates = readonly CandidateModel[];
 
 /** ModelSelectorPipelineOptions configure a pipeline. */
 export interface ModelSelectorPipelineOptions {
@@ -60,14 +60,48 @@ function clamp01(score: number | undefined): number {
 export class ModelSelectorPipeline implements ModelSelector {
   readonly typedName: TypedName;
   private readonly triggers: ReadonlySet<string> | undefined;
+  private readonly filters: readonly PluginStep<[RequestView, Candidates], Candidates, PipelineRole>[];
+  private readonly scorers: readonly {
+    readonly step: PluginStep<[RequestView, Candidates], ReadonlyMap<string, number>, PipelineRole>;
+    readonly weight: number;
+  }[];
+  private readonly picker: PluginStep<[RequestView, readonly ScoredModel[]], CandidateModel | undefined, PipelineRole>;
 
+  /** durations is where each filter, scorer and picker call is observed (by role); default: nowhere. */
   constructor(
     name: string,
     private readonly options: ModelSelectorPipelineOptions,
-    private readonly timer: PipelineTimer = () => {},
+    durations: DurationSource = NO_DURATIONS,
   ) {
     this.typedName = { type: MODEL_SELECTOR_PIPELINE, name };
     this.triggers = options.triggerModels === undefined ? undefined : new Set(options.triggerModels);
+    // Sub-step failures propagate: the chain step running this pipeline applies the policy.
+    const bound = (plugin: Plugin, role: PipelineRole) => ({ duration: durations(plugin, role) });
+    this.filters = options.filters.map(
+      (f) =>
+        new PluginStep(
+          f,
+          "ModelFilter",
+          (r: RequestView, c: Candidates) => f.filterModels(r, c),
+          bound(f, "ModelFilter"),
+        ),
+    );
+    this.scorers = options.scorers.map(({ scorer, weight }) => ({
+      step: new PluginStep(
+        scorer,
+        "ModelScorer",
+        (r: RequestView, c: Candidates) => scorer.scoreModels(r, c),
+        bound(scorer, "ModelScorer"),
+      ),
+      weight,
+    }));
+    const picker = options.picker;
+    this.picker = new PluginStep(
+      picker,
+      "ModelPicker",
+      (r: RequestView, s: readonly ScoredModel[]) => picker.pickModel(r, s),
+      bound(picker, "ModelPicker"),
+    );
   }
 
   /** plugins lists the filters, scorers and picker this pipeline runs. */
@@ -78,9 +112,9 @@ export class ModelSelectorPipeline implements ModelSelector {
 
   selectModel(request: MutableRequest): void {
     if (this.triggers && !this.triggers.has(currentModel(request) ?? "")) return;
-    let candidates: readonly CandidateModel[] = this.options.models;
-    for (const filter of this.options.filters) {
-      candidates = this.timed(filter, "ModelFilter", () => filter.filterModels(request, candidates));
+    let candidates: Candidates = this.options.models;
+    for (const filter of this.filters) {
+      candidates = filter.call(request, candidates);
       if (candidates.length === 0) {
         throw new RequestError("ResourceExhausted", "no models available after filtering", {
           reason: "no_models_available",
@@ -88,28 +122,22 @@ export class ModelSelectorPipeline implements ModelSelector {
       }
     }
     const totals = new Map<CandidateModel, number>(candidates.map((m) => [m, 0]));
-    for (const { scorer, weight } of this.options.scorers) {
-      const scores = this.timed(scorer, "ModelScorer", () => scorer.scoreModels(request, candidates));
+    for (const { step, weight } of this.scorers) {
+      const scores = step.call(request, candidates);
       for (const model of candidates) totals.set(model, totals.get(model)! + clamp01(scores.get(model.name)) * weight);
     }
     const scored: ScoredModel[] = candidates.map((model) => ({ model, score: totals.get(model)! }));
     request.cycleState.write(PIPELINE_SCORES, scored);
-    const picker = this.options.picker;
-    const picked = this.timed(picker, "ModelPicker", () => picker.pickModel(request, scored));
+    const picked = this.picker.call(request, scored);
     if (picked === undefined) {
       throw new RequestError("ResourceExhausted", "no model could be picked", { reason: "no_models_available" });
     }
     if (!candidates.some((m) => m.name === picked.name)) {
       // A picker bug, not a client problem: fail the stream so it shows as an error.
-      throw new Error(`picker ${picker.typedName.name} returned "${picked.name}", which is not a candidate`);
+      throw new Error(
+        `picker ${this.picker.plugin.typedName.name} returned "${picked.name}", which is not a candidate`,
+      );
     }
     applyModelChoice(request, picked.name, { rewriteBody: this.options.rewriteBody });
-  }
-
-  private timed<T>(plugin: Plugin, role: PipelineRole, run: () => T): T {
-    const start = performance.now();
-    const result = run();
-    this.timer(plugin, role, (performance.now() - start) / 1000);
-    return result;
   }
 }

@@ -1,18 +1,17 @@
 import { z } from "zod";
-import type { Deprecation, PluginTypeSpec, Stability, Tombstone } from "../../plugin/registry.js";
-import type { BbrRegistry } from "../api/plugin-handle.js";
+import type { PluginTypeSpec, Registry, Tombstone } from "./registry.js";
 
-/** PluginTypeInfo is a plugin type as listings show it (bbr plugins, the admin API). */
-export interface PluginTypeInfo {
-  readonly type: string;
-  readonly description: string;
-  readonly stability: Stability;
-  readonly featureGate?: string;
-  readonly deprecated?: Deprecation;
-  readonly extensionPoints: readonly string[];
+/**
+ * PluginTypeInfo is a plugin type as listings show it (`bbr plugins`, the admin API): the
+ * spec's descriptive fields, with the parameter schema rendered as JSON Schema.
+ */
+export type PluginTypeInfo = Pick<
+  PluginTypeSpec<unknown, unknown>,
+  "type" | "description" | "stability" | "featureGate" | "deprecated" | "extensionPoints"
+> & {
   /** JSON Schema of the parameters (input side: defaults make fields optional). */
   readonly parameters: Record<string, unknown>;
-}
+};
 
 /** parametersJsonSchema renders a type's zod schema as JSON Schema; refinements are not representable and are left out. */
 export function parametersJsonSchema(spec: PluginTypeSpec<unknown, unknown>): Record<string, unknown> {
@@ -39,7 +38,10 @@ export function describeType(spec: PluginTypeSpec<unknown, unknown>): PluginType
 }
 
 /** describeRegistry lists every type and every tombstone of a registry. */
-export function describeRegistry(registry: BbrRegistry): { types: PluginTypeInfo[]; removed: Tombstone[] } {
+export function describeRegistry<Handle>(registry: Registry<Handle>): {
+  types: PluginTypeInfo[];
+  removed: Tombstone[];
+} {
   return {
     types: registry.types().map((s) => describeType(s as PluginTypeSpec<unknown, unknown>)),
     removed: registry.tombstones(),

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../../common/logger.js";
 import type { Plugin } from "../../plugin/plugin.js";
-import { type LoadedConfig, loadConfigFile } from "../config/loader.js";
+import { type LoadedConfig, loadConfigFile } from "./loader.js";
 import { BbrMetrics } from "../metrics.js";
 import { newInTreeRegistry } from "../plugins/in-tree.js";
 import type { BbrSettings } from "../pipeline/settings.js";
-import { ConfigReloader, ConfigSnapshots } from "./config-reloader.js";
+import { ConfigReloader, ConfigSnapshots } from "./reloader.js";
 
 function fakeConfig(name: string, closed: string[]): LoadedConfig {
   const plugin: Plugin = { typedName: { type: "t", name }, close: () => void closed.push(name) };

@@ -2,16 +2,12 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Disposable } from "../../common/file-watch.js";
 import { watchFile } from "../../common/file-watch.js";
-import type { Logger } from "../../common/logger.js";
-import {
-  closePlugins,
-  formatConfigError,
-  type LoadContext,
-  type LoadedConfig,
-  loadConfigText,
-} from "../config/loader.js";
-import type { BbrSettings } from "../pipeline/settings.js";
 import { dirname, resolve } from "node:path";
+import { formatConfigError } from "../../common/config-error.js";
+import type { Logger } from "../../common/logger.js";
+import { closePlugins } from "../../plugin/close.js";
+import type { BbrSettings } from "../pipeline/settings.js";
+import { type LoadContext, type LoadedConfig, loadConfigText } from "./loader.js";
 
 /** ConfigGeneration is one loaded config, its compiled settings and the streams using it. */
 export interface ConfigGeneration {
