@@ -14,7 +14,7 @@ import {
 } from "../api/extension-points.js";
 import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
 import { DEFAULT_PLUGIN_TIMEOUT_MS } from "../pipeline/chain.js";
-import type { LoadContext, LoadedConfig } from "./loader.js";
+import type { LoadContext, LoadedConfig } from "./loaded-config.js";
 import { buildModelSelectors } from "./model-selectors.js";
 import { loadModules } from "./modules.js";
 import type { BbrConfigDocument } from "./schema.js";

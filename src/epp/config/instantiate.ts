@@ -8,7 +8,7 @@ import {
   isResponseHeaderProcessor,
 } from "../api/request-control.js";
 import { type FlowControlConfig, flowControlConfigFrom } from "../flowcontrol/config.js";
-import type { LoadContext, LoadedEppConfig } from "./loader.js";
+import type { LoadContext, LoadedEppConfig } from "./loaded-config.js";
 import { wireDataProducers } from "./producers.js";
 import { resolveDataLayer, resolveParser, resolveSaturationDetector } from "./roles.js";
 import { buildScheduler } from "./scheduling.js";

@@ -7,7 +7,7 @@ import {
 } from "../api/defaults.js";
 import { isRequestParser, type RequestParser } from "../api/request-control.js";
 import { isSaturationDetector, type SaturationDetector } from "../api/saturation.js";
-import type { MetricsCollection } from "./loader.js";
+import type { MetricsCollection } from "./loaded-config.js";
 import type { EppConfigDocument } from "./schema.js";
 import type { Wiring } from "./wiring.js";
 
