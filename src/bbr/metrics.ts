@@ -1,4 +1,3 @@
-import type { Plugin } from "../plugin/plugin.js";
 import { collectProcessMetrics, counter, gauge, histogram, metricSet } from "../runtime/metrics.js";
 
 /** PLUGIN_DURATION_BUCKETS are GIE's buckets for bbr_plugin_duration_seconds. */
@@ -54,29 +53,5 @@ export class BbrMetrics extends metricSet(BBR_METRICS) {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     super();
     collectProcessMetrics(this.registry, options);
-  }
-
-  private readonly pluginTimers = new WeakMap<Plugin, Map<string, { observe(seconds: number): void }>>();
-
-  /**
-   * pluginTimer is the plugin-duration series of one plugin instance in one chain, looked up
-   * once and cached: resolving labels on every call was a measurable share of a small exchange.
-   */
-  pluginTimer(plugin: Plugin, chain: "request" | "response"): { observe(seconds: number): void } {
-    let byChain = this.pluginTimers.get(plugin);
-    if (!byChain) {
-      byChain = new Map();
-      this.pluginTimers.set(plugin, byChain);
-    }
-    let timer = byChain.get(chain);
-    if (!timer) {
-      timer = this.pluginDuration.labels({
-        extension_point: chain,
-        plugin_type: plugin.typedName.type,
-        plugin_name: plugin.typedName.name,
-      });
-      byChain.set(chain, timer);
-    }
-    return timer;
   }
 }

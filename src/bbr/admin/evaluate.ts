@@ -13,8 +13,7 @@ import {
 import type { Plugin } from "../../plugin/plugin.js";
 import { MODEL_HEADER } from "../api/model-selection.js";
 import { BbrMetrics } from "../metrics.js";
-import { BbrExchange, lifecycleSettingsOf } from "../pipeline/bbr-exchange.js";
-import type { StepTimer } from "../pipeline/chain.js";
+import { BbrExchange, type ChainListener, lifecycleSettingsOf } from "../pipeline/bbr-exchange.js";
 import type { BbrSettings } from "../pipeline/settings.js";
 
 /** EvaluationInput is a request to dry-run: headers (any case) and the body bytes. */
@@ -68,12 +67,12 @@ const encoder = new TextEncoder();
 export async function evaluateRequest(settings: BbrSettings, input: EvaluationInput, logger: Logger): Promise<Evaluation> {
   dryRunMetrics ??= new BbrMetrics({ defaultMetrics: false });
   const env = { settings: () => settings, metrics: dryRunMetrics, logger };
-  const steps = settings.chains.request;
   const timings: EvaluationTiming[] = [];
-  // The timer runs once per request step, in step order, so the n-th call belongs to steps[n].
-  const onStep: StepTimer = (plugin, chain, seconds) => {
-    if (chain !== "request") return;
-    timings.push({ plugin, extensionPoint: steps[timings.length]?.extensionPoint ?? "", durationMs: seconds * 1000 });
+  // Timings only: a dry run observes none of the live duration series.
+  const onStep: ChainListener = (step, seconds) => {
+    if (step.chain === "request") {
+      timings.push({ plugin: step.plugin, extensionPoint: step.extensionPoint, durationMs: seconds * 1000 });
+    }
   };
   const exchange = new BbrExchange(env, settings, onStep);
   let rejected: RequestError | undefined;

@@ -14,12 +14,12 @@ import type {
 } from "../../extproc/lifecycle/decisions.js";
 import type { LifecycleSettings } from "../../extproc/lifecycle/stream-lifecycle.js";
 import { CycleState } from "../../plugin/cycle-state.js";
-import type { Plugin } from "../../plugin/plugin.js";
 import { TrackedHeaders } from "../api/headers.js";
 import { InferenceRequest, InferenceResponse } from "../api/inference-message.js";
 import { MessageBody } from "../api/message-body.js";
 import type { RequestOutcome } from "../metrics.js";
-import { runSteps, type StepTimer } from "./chain.js";
+import { recordDuration, runChain, type StepListener, type TimedStep } from "../../plugin/runner.js";
+import { type ChainName, recordedAnd, type ChainObserver } from "./chain.js";
 import { bodyEncodingOf, type Coding, decodeBody, encodeBody } from "./content-encoding.js";
 import { bodyKindOf } from "../api/content-kind.js";
 import type { BbrEnvironment, BbrSettings } from "./settings.js";
@@ -37,6 +37,14 @@ export const lifecycleSettingsOf = memoizedBy(
   }),
 );
 
+/** ChainListener hears each finished step of a BBR chain. */
+export type ChainListener = StepListener<TimedStep & { readonly chain: ChainName }>;
+
+/** chainListener is a stream's listener: the steps' duration series, plus `observer` when given (tracing). */
+export function chainListener(observer: ChainObserver | undefined): ChainListener {
+  return observer ? recordedAnd(observer) : recordDuration;
+}
+
 /**
  * BbrExchange is BBR's part of one exchange: it builds the request the plugins see, runs the
  * request chain once the body is complete, enforces header ownership (a client can never pick
@@ -53,21 +61,15 @@ export class BbrExchange implements StreamDecisions {
    */
   private requestCodings: readonly Coding[] | undefined;
   private encodedRequestBody: MessageBody | undefined;
-  private readonly timer: StepTimer;
+  /** listener hears every finished plugin call of this stream (metrics, and tracing when on). */
+  private readonly listener: ChainListener;
 
   constructor(
     private readonly env: BbrEnvironment,
     private readonly settings: BbrSettings,
-    onStep?: StepTimer,
+    listener: ChainListener = recordDuration,
   ) {
-    const metrics = env.metrics;
-    const observe: StepTimer = (plugin: Plugin, chain, seconds) => metrics.pluginTimer(plugin, chain).observe(seconds);
-    this.timer = onStep
-      ? (plugin, chain, seconds) => {
-          observe(plugin, chain, seconds);
-          onStep(plugin, chain, seconds);
-        }
-      : observe;
+    this.listener = listener;
   }
 
   /** requestBody is the request body as plugins see it (decoded), once the request started. */
@@ -134,7 +136,7 @@ export class BbrExchange implements StreamDecisions {
     const request = this.request!;
     try {
       request.body.validate(); // a JSON body must parse, whatever the chain reads
-      const pending = runSteps(this.settings.chains.request, [request], "request", this.timer);
+      const pending = runChain(this.settings.chains.request, [request], this.listener);
       if (pending) return pending.then(() => this.forwarded(), chainError);
     } catch (e) {
       return chainError(e);
@@ -191,7 +193,7 @@ export class BbrExchange implements StreamDecisions {
   }
 
   responseHeaders(): void | Promise<void> {
-    return runSteps(this.settings.chains.responseHeaders, [this.response!], "response", this.timer);
+    return runChain(this.settings.chains.responseHeaders, [this.response!], this.listener);
   }
 
   responseHeaderChanges(): HeaderChanges {
@@ -202,7 +204,7 @@ export class BbrExchange implements StreamDecisions {
   responseChunk(chunk: Uint8Array, endOfStream: boolean): void | Promise<void> {
     const steps = this.settings.chains.responseChunks;
     if (steps.length === 0) return;
-    return runSteps(steps, [this.response!, chunk, endOfStream], "response", this.timer);
+    return runChain(steps, [this.response!, chunk, endOfStream], this.listener);
   }
 
   responseBody(chunks: readonly Uint8Array[]): ResponseForward | Promise<ResponseForward> {
@@ -213,7 +215,7 @@ export class BbrExchange implements StreamDecisions {
       if (response.body.mutated) response.headers.set(CONTENT_LENGTH, String(body.length));
       return { headers: this.responseHeaderChanges(), body, bodyMutated: response.body.mutated };
     };
-    const pending = runSteps(this.settings.chains.responseBody, [response], "response", this.timer);
+    const pending = runChain(this.settings.chains.responseBody, [response], this.listener);
     if (pending) return pending.then(forward);
     return forward();
   }

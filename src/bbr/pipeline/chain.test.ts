@@ -5,7 +5,7 @@ import type { Plugin } from "../../plugin/plugin.js";
 import { runChain } from "../../plugin/runner.js";
 import type { MetadataExtractor, ModelSelector, ResponseChunkProcessor } from "../api/extension-points.js";
 import { testRequest } from "../api/testing.js";
-import { compileChains, DEFAULT_PLUGIN_TIMEOUT_MS, recordedAnd, runSteps } from "./chain.js";
+import { compileChains, DEFAULT_PLUGIN_TIMEOUT_MS, recordedAnd } from "./chain.js";
 
 const SEEN = new StateKey<string[]>("test/seen");
 
@@ -107,18 +107,5 @@ describe("recordedAnd", () => {
       recordedAnd((p, chain) => observed.push(`${p.typedName.name}:${chain}`)),
     );
     expect(observed).toEqual(["series", "both:request", "series", "both:request"]);
-  });
-});
-
-describe("runSteps (deprecated)", () => {
-  it("reports to the timer with the chain name and leaves the steps' own series alone", () => {
-    const observed: string[] = [];
-    const chains = compileChains([both], [], { durations: () => ({ observe: () => observed.push("series") }) });
-    const timed: string[] = [];
-    runSteps(chains.request, [testRequest({ body: { model: "m" } })], "request", (p, chain) =>
-      timed.push(`${p.typedName.name}:${chain}`),
-    );
-    expect(timed).toEqual(["both:request", "both:request"]);
-    expect(observed).toEqual([]);
   });
 });

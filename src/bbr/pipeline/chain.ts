@@ -8,7 +8,6 @@ import {
   type PluginPolicy,
   PluginStep,
   recordDuration,
-  runChain,
   type StepArguments,
   type StepListener,
   type StepOptions,
@@ -145,24 +144,4 @@ export function recordedAnd(observer: ChainObserver): StepListener<TimedStep & {
     recordDuration(step, seconds);
     observer(step.plugin, step.chain, seconds);
   };
-}
-
-/**
- * StepTimer is the observer runSteps takes.
- * @deprecated Use runChain (src/plugin/runner.ts) with recordDuration or recordedAnd(observer).
- */
-export type StepTimer = ChainObserver;
-
-/**
- * runSteps runs a chain with `timer` as the only listener: the steps' own duration series are
- * not observed (the caller's timer did that before steps carried them).
- * @deprecated Use `runChain(steps, args)` (observes each step's series) or `runChain(steps, args, listener)`.
- */
-export function runSteps<A extends StepArguments>(
-  steps: readonly Step<A>[],
-  args: A,
-  chain: ChainName,
-  timer: StepTimer,
-): void | Promise<void> {
-  return runChain(steps, args, (step, seconds) => timer(step.plugin, chain, seconds));
 }

@@ -1,7 +1,7 @@
 import { StreamLifecycle } from "../../extproc/lifecycle/stream-lifecycle.js";
 import type { ResponseSink } from "../../extproc/transport/stream.js";
-import { BbrExchange, lifecycleSettingsOf } from "./bbr-exchange.js";
-import type { StepTimer } from "./chain.js";
+import { BbrExchange, chainListener, lifecycleSettingsOf } from "./bbr-exchange.js";
+import type { ChainObserver } from "./chain.js";
 import type { BbrEnvironment } from "./settings.js";
 
 /**
@@ -14,9 +14,9 @@ export class BbrStreamProcessor extends StreamLifecycle {
     env: BbrEnvironment,
     sink: ResponseSink,
     /** onStep also hears every plugin call (tracing spans, the admin Evaluate's timings). */
-    onStep?: StepTimer,
+    onStep?: ChainObserver,
   ) {
     const settings = env.settings();
-    super(lifecycleSettingsOf(settings), new BbrExchange(env, settings, onStep), sink);
+    super(lifecycleSettingsOf(settings), new BbrExchange(env, settings, chainListener(onStep)), sink);
   }
 }

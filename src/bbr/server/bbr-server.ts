@@ -10,6 +10,7 @@ import { adminRoute } from "../admin/admin-route.js";
 import type { ConfigError } from "../../common/config-error.js";
 import { closePlugins } from "../../plugin/close.js";
 import type { FailureReporter } from "../../plugin/runner.js";
+import { histogramDurations } from "../../plugin/runner.js";
 import { compileChains } from "../pipeline/chain.js";
 import { DEFAULT_CONFIG_SOURCE, DEFAULT_CONFIG_YAML } from "../config/default-config.js";
 import { type LoadContext, type LoadedConfig, loadConfigFile, loadConfigText } from "../config/loader.js";
@@ -208,6 +209,7 @@ export function settingsFrom(
     chains: compileChains(loaded.requestPlugins, loaded.responsePlugins, {
       policyOf: (plugin) => loaded.policies.get(plugin),
       reportFailure,
+      durations: histogramDurations(observers.metrics.pluginDuration),
     }),
     ownedHeaders: loaded.ownedHeaders,
     maxBodyBytes: options.maxBodyBytes,

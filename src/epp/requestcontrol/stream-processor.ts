@@ -16,9 +16,7 @@ import {
 import { type LifecycleSettings, StreamLifecycle } from "../../extproc/lifecycle/stream-lifecycle.js";
 import type { HeaderSet } from "../../extproc/headers.js";
 import { StreamError, type ResponseSink } from "../../extproc/transport/stream.js";
-import type { Plugin } from "../../plugin/plugin.js";
 import type { Metadata } from "../../gen/envoy/config/core/v3/base_pb.js";
-import type { LoadedEppConfig } from "../config/loader.js";
 import type { CompletedResponse, MutableResponseHeaders, ResponseView } from "../api/request-control.js";
 import type { EppMetrics, RequestOutcome } from "../metrics.js";
 import { type Decision, type Director, requestIdOf } from "./director.js";
@@ -38,7 +36,6 @@ export interface EppSettings {
 /** EppEnvironment is what every stream processor shares. */
 export interface EppEnvironment {
   readonly director: Director;
-  readonly config: LoadedEppConfig;
   readonly metrics: EppMetrics;
   readonly logger: Logger;
   readonly settings: EppSettings;
@@ -212,15 +209,6 @@ export class EppExchange implements StreamDecisions {
     };
   }
 
-  private timed(extensionPoint: string, plugin: Plugin, run: () => void): void {
-    const start = performance.now();
-    run();
-    this.env.metrics.pluginDuration.observe(
-      { extension_point: extensionPoint, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
-      (performance.now() - start) / 1000,
-    );
-  }
-
   responseHeaders(): void {
     const view = this.view();
     if (!view) return;
@@ -231,8 +219,7 @@ export class EppExchange implements StreamDecisions {
         sets.push({ key: name, value });
       },
     };
-    for (const plugin of this.env.config.responseHeader)
-      this.timed("ResponseHeader", plugin, () => plugin.responseHeader(mutable));
+    this.env.director.handleResponseHeaders(mutable);
   }
 
   responseHeaderChanges(): HeaderChanges {
@@ -243,9 +230,7 @@ export class EppExchange implements StreamDecisions {
     this.response!.usage?.push(chunk);
     const view = this.view();
     if (!view) return;
-    for (const plugin of this.env.config.responseBody) {
-      this.timed("ResponseBody", plugin, () => plugin.responseBody(view, chunk, endOfStream));
-    }
+    this.env.director.handleResponseBody(view, chunk, endOfStream);
   }
 
   responseBody(): ResponseForward {
@@ -281,14 +266,8 @@ export class EppExchange implements StreamDecisions {
       servedEndpoint: this.servedEndpoint,
     };
     const completed: CompletedResponse = { ...base, usage, aborted };
-    for (const plugin of this.env.config.responseComplete) {
-      try {
-        this.timed("ResponseComplete", plugin, () => plugin.responseComplete(completed));
-      } catch (e) {
-        // The response is already on its way; a failing observer must not fail the stream.
-        this.log.error({ plugin: plugin.typedName.name, err: (e as Error).message }, "ResponseComplete plugin failed");
-      }
-    }
+    // The response is already on its way; the director logs a failing observer, never fails the stream.
+    this.env.director.handleResponseComplete(completed);
   }
 }
 

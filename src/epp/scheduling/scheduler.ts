@@ -28,12 +28,6 @@ export interface SchedulerProfile extends SchedulerProfileView {
   readonly picker: Picker;
 }
 
-/**
- * PluginTimer hears one plugin call's duration.
- * @deprecated Give the Scheduler a DurationSource (withDurations); kept for callers not yet moved.
- */
-export type PluginTimer = (extensionPoint: string, plugin: Plugin, seconds: number) => void;
-
 /** SchedulingFailure explains why no endpoint was chosen; drained is set when a filter emptied a profile. */
 export interface SchedulingFailure {
   readonly message: string;
@@ -132,14 +126,6 @@ export class Scheduler {
   /** withDurations returns the same scheduler observing plugin durations in `durations`. */
   withDurations(durations: DurationSource): Scheduler {
     return new Scheduler(this.profileHandler, this.profiles, durations);
-  }
-
-  /**
-   * withTimer returns the same scheduler reporting plugin durations to timer.
-   * @deprecated Use withDurations(histogramDurations(histogram)): it resolves each series once.
-   */
-  withTimer(timer: PluginTimer): Scheduler {
-    return this.withDurations((plugin, point) => ({ observe: (seconds) => timer(point, plugin, seconds) }));
   }
 
   /** schedule chooses target endpoints among candidates (never empty: the caller answers 503 first). */

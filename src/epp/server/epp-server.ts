@@ -173,21 +173,15 @@ export class EppServer {
     const director = new Director({
       admission,
       config,
-      scheduler: config.scheduler.withTimer((extensionPoint, plugin, seconds) =>
-        metrics.pluginDuration.observe(
-          { extension_point: extensionPoint, plugin_type: plugin.typedName.type, plugin_name: plugin.typedName.name },
-          seconds,
-        ),
-      ),
       endpoints: store,
       objectives,
       metrics,
       random,
       subsetFilter: options.subsetFilter,
+      logger,
     });
     const env: EppEnvironment = {
       director,
-      config,
       metrics,
       logger,
       settings: {
