@@ -1,6 +1,8 @@
 import { z } from "zod";
-import type { FlagSpec } from "../common/flags.js";
-import { LOG_LEVELS } from "../common/logger.js";
+import type { FlagSpec, ParsedFlags } from "../common/flags.js";
+import { LOG_LEVELS, type LogLevel } from "../common/logger.js";
+import { err, ok, type Result } from "../common/result.js";
+import { DEFAULT_TRANSPORT, TRANSPORT_KINDS, type TransportKind } from "../extproc/transport/transport.js";
 
 /** DEFAULT_METRICS_PORT is the ops port of every server binary (GIE's BBR and EPP agree on it). */
 export const DEFAULT_METRICS_PORT = 9090;
@@ -15,7 +17,22 @@ export interface DefaultPorts {
   readonly metrics: number;
 }
 
-/** listenerFlags are the flags every ext_proc server binary starts with (ports, address, body mode). */
+/** ServerOptions are the options every ext_proc server binary has (from listenerFlags, bodyLimitFlags, PROCESS_FLAGS). */
+export interface ServerOptions {
+  readonly grpcPort: number;
+  readonly grpcHealthPort: number;
+  readonly metricsPort: number;
+  readonly bindAddress: string;
+  readonly streaming: boolean;
+  /** transport serves the ext_proc port: grpc (@grpc/grpc-js) or connect (@connectrpc/connect-node). */
+  readonly transport: TransportKind;
+  readonly maxBodyBytes: number;
+  readonly maxResponseBufferBytes: number;
+  readonly logLevel: LogLevel;
+  readonly drainTimeoutMs: number;
+}
+
+/** listenerFlags are the flags every ext_proc server binary starts with (ports, address, body mode, transport). */
 export function listenerFlags(ports: DefaultPorts): FlagSpec[] {
   return [
     { name: "grpc-port", kind: "string", help: "ext_proc gRPC port", default: String(ports.grpc) },
@@ -32,6 +49,30 @@ export function listenerFlags(ports: DefaultPorts): FlagSpec[] {
       kind: "boolean",
       help: "assume FULL_DUPLEX_STREAMED when Envoy sends no protocol_config (false: BUFFERED)",
       default: "true",
+    },
+    {
+      name: "transport",
+      kind: "string",
+      help: `ext_proc server library: ${TRANSPORT_KINDS.join(" or ")} (@grpc/grpc-js or @connectrpc/connect-node)`,
+      default: DEFAULT_TRANSPORT,
+    },
+  ];
+}
+
+/** bodyLimitFlags are the body size flags; what the response buffer is for differs by binary. */
+export function bodyLimitFlags(responseBufferHelp: string): FlagSpec[] {
+  return [
+    {
+      name: "max-body-bytes",
+      kind: "string",
+      help: "largest request body; larger is answered 413",
+      default: String(DEFAULT_MAX_BODY_BYTES),
+    },
+    {
+      name: "max-response-buffer-bytes",
+      kind: "string",
+      help: responseBufferHelp,
+      default: "same as --max-body-bytes",
     },
   ];
 }
@@ -58,7 +99,14 @@ export const booleanFlag = (fallback: "true" | "false") =>
     .default(fallback)
     .transform((v) => v === "true");
 
-/** commonFlagFields validates listenerFlags and PROCESS_FLAGS (a zod object shape to spread). */
+/** transportFlag reads --transport, naming the value and the choices when it is none of them. */
+export const transportFlag = z
+  .enum(TRANSPORT_KINDS, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a transport (choose ${TRANSPORT_KINDS.join(" or ")})`,
+  })
+  .default(DEFAULT_TRANSPORT);
+
+/** commonFlagFields validates listenerFlags, bodyLimitFlags and PROCESS_FLAGS (a zod object shape to spread). */
 export function commonFlagFields(ports: DefaultPorts) {
   return {
     "grpc-port": portFlag.default(ports.grpc),
@@ -66,9 +114,44 @@ export function commonFlagFields(ports: DefaultPorts) {
     "metrics-port": portFlag.default(ports.metrics),
     "bind-address": z.string().min(1).default("0.0.0.0"),
     streaming: booleanFlag("true"),
+    transport: transportFlag,
+    "max-body-bytes": positiveIntFlag.default(DEFAULT_MAX_BODY_BYTES),
+    "max-response-buffer-bytes": positiveIntFlag.optional(),
     "log-level": z.enum(LOG_LEVELS).default("info"),
     "drain-timeout": z.coerce.number().min(0).default(25),
   };
+}
+
+type CommonFlagValues = z.output<z.ZodObject<ReturnType<typeof commonFlagFields>>>;
+
+/** serverOptionsFrom turns the validated common flags into ServerOptions. */
+export function serverOptionsFrom(o: CommonFlagValues): ServerOptions {
+  return {
+    grpcPort: o["grpc-port"],
+    grpcHealthPort: o["grpc-health-port"],
+    metricsPort: o["metrics-port"],
+    bindAddress: o["bind-address"],
+    streaming: o.streaming,
+    transport: o.transport,
+    maxBodyBytes: o["max-body-bytes"],
+    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
+    logLevel: o["log-level"],
+    drainTimeoutMs: o["drain-timeout"] * 1000,
+  };
+}
+
+/** validateFlags checks parsed flags against a schema; each problem reads "--flag: reason". */
+export function validateFlags<T>(schema: z.ZodType<T>, flags: ParsedFlags): Result<T, string[]> {
+  const parsed = schema.safeParse(Object.fromEntries(flags));
+  if (parsed.success) return ok(parsed.data);
+  return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
+}
+
+/** defaultsOf is a binary's options with every flag at its default, then overrides (embedding, tests). */
+export function defaultsOf<O>(fromFlags: (flags: ParsedFlags) => Result<O, string[]>, overrides: Partial<O>): O {
+  const base = fromFlags(new Map());
+  if (!base.ok) throw new Error(base.error.join("; "));
+  return { ...base.value, ...overrides };
 }
 
 /** checkPortCollisions reports two listeners on one port (0, "pick a free one", never collides). */

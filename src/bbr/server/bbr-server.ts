@@ -1,8 +1,7 @@
-import type * as grpc from "@grpc/grpc-js";
 import { createLogger, type Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { packageVersion } from "../../common/version.js";
-import { EXT_PROC_SERVICE } from "../../extproc/transport/grpc.js";
+import { EXT_PROC_SERVICE } from "../../extproc/transport/service.js";
 import { type HealthState, ServingStatus } from "../../runtime/health/health-service.js";
 import { loadServingTls, type ServingTls } from "../../runtime/tls/serving-credentials.js";
 import { ExtProcRuntime, type RuntimePorts } from "../../runtime/extproc-runtime.js";
@@ -94,10 +93,11 @@ export class BbrServer implements BbrEnvironment {
         registry: metrics.registry,
         logger,
         healthServices: [EXT_PROC_SERVICE],
-        credentials: tls?.credentials,
+        tls: tls?.identity,
+        transport: options.transport,
         // The processor reads settings() when it is created, right after opened() took the
         // lease, in the same tick: lease and settings are of the same generation.
-        createHandler: (sink, metadata: grpc.Metadata) => bbrStreamFactory(server, metadata, options.tracing)(sink),
+        createHandler: (sink, callHeaders) => bbrStreamFactory(server, callHeaders, options.tracing)(sink),
         observerFor: () => server.streamObserver(),
         extraRoutes: [
           adminRoute(

@@ -1,16 +1,20 @@
 import { z } from "zod";
 import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import type { LogLevel } from "../../common/logger.js";
-import { err, ok, type Result } from "../../common/result.js";
+import { ok, type Result } from "../../common/result.js";
 import {
+  bodyLimitFlags,
   booleanFlag,
   checkPortCollisions,
   commonFlagFields,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_METRICS_PORT,
+  defaultsOf,
   listenerFlags,
   PROCESS_FLAGS,
   positiveIntFlag,
+  type ServerOptions,
+  serverOptionsFrom,
+  validateFlags,
 } from "../../runtime/server-flags.js";
 import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../api/headers.js";
 
@@ -20,18 +24,9 @@ export const DEFAULT_HEALTH_PORT = 9005;
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_METRICS_PORT };
 
 /** BbrServerOptions configure one BBR process. */
-export interface BbrServerOptions {
-  readonly grpcPort: number;
-  readonly grpcHealthPort: number;
-  readonly metricsPort: number;
-  readonly bindAddress: string;
-  readonly streaming: boolean;
+export interface BbrServerOptions extends ServerOptions {
   readonly configPath: string | undefined;
-  readonly maxBodyBytes: number;
-  readonly maxResponseBufferBytes: number;
   readonly maxHeaderValueBytes: number;
-  readonly logLevel: LogLevel;
-  readonly drainTimeoutMs: number;
   /** secureServing serves TLS on the ext_proc port (never on the health or metrics ports). */
   readonly secureServing: boolean;
   /** certPath is a PEM certificate file or a tls.crt/tls.key directory; absent means self-signed. */
@@ -49,18 +44,7 @@ export interface BbrServerOptions {
 export const BBR_FLAGS: readonly FlagSpec[] = [
   ...listenerFlags({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
   { name: "config", kind: "string", help: "plugin config YAML file (default: embedded config)" },
-  {
-    name: "max-body-bytes",
-    kind: "string",
-    help: "largest request body; larger is answered 413",
-    default: String(DEFAULT_MAX_BODY_BYTES),
-  },
-  {
-    name: "max-response-buffer-bytes",
-    kind: "string",
-    help: "largest response body buffered for whole-body response plugins",
-    default: "same as --max-body-bytes",
-  },
+  ...bodyLimitFlags("largest response body buffered for whole-body response plugins"),
   {
     name: "max-header-value-bytes",
     kind: "string",
@@ -96,15 +80,11 @@ export const BBR_FLAGS: readonly FlagSpec[] = [
   ...PROCESS_FLAGS,
 ];
 
-const positiveInt = positiveIntFlag;
-
 const optionsSchema = z
   .object({
     ...commonFlagFields({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
     config: z.string().min(1).optional(),
-    "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
-    "max-response-buffer-bytes": positiveInt.optional(),
-    "max-header-value-bytes": positiveInt
+    "max-header-value-bytes": positiveIntFlag
       .max(16384, "Envoy refuses header values over 16384 bytes")
       .default(DEFAULT_MAX_HEADER_VALUE_BYTES),
     "secure-serving": booleanFlag("false"),
@@ -129,23 +109,13 @@ const optionsSchema = z
 
 /** optionsFromFlags validates parsed flags into server options. */
 export function optionsFromFlags(flags: ParsedFlags): Result<BbrServerOptions, string[]> {
-  const parsed = optionsSchema.safeParse(Object.fromEntries(flags));
-  if (!parsed.success) {
-    return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
-  }
-  const o = parsed.data;
+  const parsed = validateFlags(optionsSchema, flags);
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
   return ok({
-    grpcPort: o["grpc-port"],
-    grpcHealthPort: o["grpc-health-port"],
-    metricsPort: o["metrics-port"],
-    bindAddress: o["bind-address"],
-    streaming: o.streaming,
+    ...serverOptionsFrom(o),
     configPath: o.config,
-    maxBodyBytes: o["max-body-bytes"],
-    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
     maxHeaderValueBytes: o["max-header-value-bytes"],
-    logLevel: o["log-level"],
-    drainTimeoutMs: o["drain-timeout"] * 1000,
     secureServing: o["secure-serving"],
     certPath: o["cert-path"],
     keyPath: o["key-path"],
@@ -157,7 +127,5 @@ export function optionsFromFlags(flags: ParsedFlags): Result<BbrServerOptions, s
 
 /** defaultOptions are the options with every flag at its default (for embedding and tests). */
 export function defaultOptions(overrides: Partial<BbrServerOptions> = {}): BbrServerOptions {
-  const base = optionsFromFlags(new Map());
-  if (!base.ok) throw new Error(base.error.join("; "));
-  return { ...base.value, ...overrides };
+  return defaultsOf(optionsFromFlags, overrides);
 }

@@ -3,7 +3,7 @@ import type { ConfigError } from "../../common/config-error.js";
 import { createLogger, type Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { packageVersion } from "../../common/version.js";
-import { EXT_PROC_SERVICE } from "../../extproc/transport/grpc.js";
+import { EXT_PROC_SERVICE } from "../../extproc/transport/service.js";
 import { ServingStatus } from "../../runtime/health/health-service.js";
 import { ExtProcRuntime, type RuntimePorts } from "../../runtime/extproc-runtime.js";
 import { closePlugins } from "../../plugin/close.js";
@@ -210,6 +210,7 @@ export class EppServer {
         registry: metrics.registry,
         logger,
         healthServices: [HEALTH_LIVENESS, HEALTH_READINESS, EXT_PROC_SERVICE],
+        transport: options.transport,
         createHandler: (sink) => new EppStreamProcessor(env, sink),
         observerFor: () => ({ opened: () => metrics.activeStreams.inc(), closed: () => metrics.activeStreams.dec() }),
         ready: () => store.synced,

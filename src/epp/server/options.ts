@@ -1,16 +1,20 @@
 import { z } from "zod";
 import { durationSchema } from "../../common/duration.js";
 import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import type { LogLevel } from "../../common/logger.js";
-import { err, ok, type Result } from "../../common/result.js";
+import { ok, type Result } from "../../common/result.js";
 import {
+  bodyLimitFlags,
+  booleanFlag,
   checkPortCollisions,
   commonFlagFields,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_METRICS_PORT,
+  defaultsOf,
   listenerFlags,
   PROCESS_FLAGS,
-  positiveIntFlag,
+  type ServerOptions,
+  serverOptionsFrom,
+  validateFlags,
 } from "../../runtime/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
@@ -29,12 +33,7 @@ export interface KubernetesPoolOptions {
 }
 
 /** EppServerOptions configure one EPP process. */
-export interface EppServerOptions {
-  readonly grpcPort: number;
-  readonly grpcHealthPort: number;
-  readonly metricsPort: number;
-  readonly bindAddress: string;
-  readonly streaming: boolean;
+export interface EppServerOptions extends ServerOptions {
   readonly configFile: string | undefined;
   readonly configText: string | undefined;
   /** endpointsFile is the static discovery file; undefined with no pool means the embedded default. */
@@ -45,10 +44,6 @@ export interface EppServerOptions {
   readonly metricsScrapeTimeoutMs: number;
   readonly metricsStalenessMs: number;
   readonly subsetFilter: boolean;
-  readonly maxBodyBytes: number;
-  readonly maxResponseBufferBytes: number;
-  readonly logLevel: LogLevel;
-  readonly drainTimeoutMs: number;
 }
 
 /** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
@@ -83,27 +78,11 @@ export const EPP_FLAGS: readonly FlagSpec[] = [
     default: "2s",
   },
   { name: "disable-endpoint-subset-filter", kind: "boolean", help: "ignore the data plane's endpoint subset hint" },
-  {
-    name: "max-body-bytes",
-    kind: "string",
-    help: "largest request body; larger is answered 413",
-    default: String(DEFAULT_MAX_BODY_BYTES),
-  },
-  {
-    name: "max-response-buffer-bytes",
-    kind: "string",
-    help: "largest non-streaming response copied to read token usage",
-    default: "same as --max-body-bytes",
-  },
+  ...bodyLimitFlags("largest non-streaming response copied to read token usage"),
   ...PROCESS_FLAGS,
 ];
 
-const positiveInt = positiveIntFlag;
 const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be greater than 0");
-const bool = z
-  .enum(["true", "false"])
-  .default("false")
-  .transform((v) => v === "true");
 
 const optionsSchema = z
   .object({
@@ -119,9 +98,7 @@ const optionsSchema = z
     "refresh-metrics-interval": positiveDuration.default(50),
     "metrics-scrape-timeout": positiveDuration.default(1000),
     "metrics-staleness-threshold": positiveDuration.default(2000),
-    "disable-endpoint-subset-filter": bool,
-    "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
-    "max-response-buffer-bytes": positiveInt.optional(),
+    "disable-endpoint-subset-filter": booleanFlag("false"),
   })
   .superRefine((o, ctx) => {
     checkPortCollisions(o, ctx);
@@ -147,16 +124,12 @@ export function optionsFromFlags(
   flags: ParsedFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): Result<EppServerOptions, string[]> {
-  const parsed = optionsSchema.safeParse(Object.fromEntries(flags));
-  if (!parsed.success) return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
-  const o = parsed.data;
+  const parsed = validateFlags(optionsSchema, flags);
+  if (!parsed.ok) return parsed;
+  const o = parsed.value;
   const poolName = o["pool-name"];
   return ok({
-    grpcPort: o["grpc-port"],
-    grpcHealthPort: o["grpc-health-port"],
-    metricsPort: o["metrics-port"],
-    bindAddress: o["bind-address"],
-    streaming: o.streaming,
+    ...serverOptionsFrom(o),
     configFile: o["config-file"],
     configText: o["config-text"],
     endpointsFile: o["endpoints-file"],
@@ -174,16 +147,10 @@ export function optionsFromFlags(
     metricsScrapeTimeoutMs: o["metrics-scrape-timeout"],
     metricsStalenessMs: o["metrics-staleness-threshold"],
     subsetFilter: !o["disable-endpoint-subset-filter"],
-    maxBodyBytes: o["max-body-bytes"],
-    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
-    logLevel: o["log-level"],
-    drainTimeoutMs: o["drain-timeout"] * 1000,
   });
 }
 
 /** defaultOptions are the options with every flag at its default (for embedding and tests). */
 export function defaultOptions(overrides: Partial<EppServerOptions> = {}): EppServerOptions {
-  const base = optionsFromFlags(new Map(), {});
-  if (!base.ok) throw new Error(base.error.join("; "));
-  return { ...base.value, ...overrides };
+  return defaultsOf((flags) => optionsFromFlags(flags, {}), overrides);
 }
