@@ -117,7 +117,13 @@ export class BbrServer implements BbrEnvironment {
     }
     server.runtime.health.setAll(ServingStatus.SERVING);
     logger.info(
-      { ports: server.ports, config: loaded.value.source, version: packageVersion(), tls: server.tlsSummary() },
+      {
+        ports: server.ports,
+        transport: options.transport,
+        config: loaded.value.source,
+        version: packageVersion(),
+        tls: server.tlsSummary(),
+      },
       "bbr serving",
     );
     return ok(server);

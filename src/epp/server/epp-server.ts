@@ -227,7 +227,10 @@ export class EppServer {
         runtime.health.set(service, ServingStatus.SERVING);
       logger.info({ endpoints: store.list().length }, "endpoints synced; ready");
     });
-    logger.info({ ports: runtime.ports, config: config.source, version: packageVersion() }, "epp serving");
+    logger.info(
+      { ports: runtime.ports, transport: options.transport, config: config.source, version: packageVersion() },
+      "epp serving",
+    );
     return ok(server);
   }
 
