@@ -10,15 +10,10 @@ import type {
   StreamObserver,
   StreamService,
 } from "../extproc/transport/stream.js";
-import {
-  DEFAULT_TRANSPORT,
-  type ExtProcTransport,
-  openTransport,
-  type TlsIdentitySource,
-  type TransportKind,
-} from "../extproc/transport/transport.js";
+import { type ExtProcTransport, openTransport, type TlsIdentitySource } from "../extproc/transport/transport.js";
 import { HealthState, healthServiceDefinition, healthServiceImplementation } from "./health/health-service.js";
 import { type ExtraRoute, startOpsHttpServer } from "./ops/http-endpoints.js";
+import type { ServerOptions } from "./server-flags.js";
 
 /** RuntimePorts are the ports actually listened on (useful when 0 was asked for). */
 export interface RuntimePorts {
@@ -27,16 +22,17 @@ export interface RuntimePorts {
   readonly metrics: number;
 }
 
-/** ExtProcRuntimeOptions configure the three listeners every ext_proc binary runs. */
+/** RuntimeListen is where and how the runtime listens; a binary's ServerOptions fit as they are. */
+export type RuntimeListen = Pick<
+  ServerOptions,
+  "bindAddress" | "grpcPort" | "grpcHealthPort" | "metricsPort" | "transport" | "maxBodyBytes"
+>;
+
+/** MESSAGE_OVERHEAD_BYTES is room for protobuf framing and headers on top of the largest body a message carries. */
+export const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
+
+/** ExtProcRuntimeOptions wire the three listeners every ext_proc binary runs to what it serves. */
 export interface ExtProcRuntimeOptions {
-  /** name appears in logs and in the error a draining server answers new streams with. */
-  readonly name: string;
-  readonly bindAddress: string;
-  readonly grpcPort: number;
-  readonly grpcHealthPort: number;
-  readonly metricsPort: number;
-  /** Largest gRPC message accepted; sends may be twice as large (a body plus its mutation). */
-  readonly maxMessageBytes: number;
   readonly registry: Registry;
   readonly logger: Logger;
   /** Services the gRPC health server knows besides "" (all start NOT_SERVING). */
@@ -49,8 +45,6 @@ export interface ExtProcRuntimeOptions {
   readonly ready?: () => boolean;
   /** tls secures the ext_proc port, following certificate rotations; the health and ops ports stay plaintext. */
   readonly tls?: TlsIdentitySource | undefined;
-  /** transport serves the ext_proc port (default grpc-js); health stays on grpc-js either way. */
-  readonly transport?: TransportKind;
   /** extraRoutes add handlers (an admin API) to the ops port. */
   readonly extraRoutes?: readonly ExtraRoute[];
 }
@@ -76,30 +70,34 @@ export class ExtProcRuntime {
     this.health = new HealthState(options.healthServices);
   }
 
-  /** start binds all three listeners; on a bind failure everything is closed and the error thrown. */
-  static async start(options: ExtProcRuntimeOptions): Promise<ExtProcRuntime> {
+  /**
+   * start binds all three listeners; on a bind failure everything is closed and the error thrown.
+   * name appears in logs and in the error a draining server answers new streams with.
+   */
+  static async start(name: string, listen: RuntimeListen, options: ExtProcRuntimeOptions): Promise<ExtProcRuntime> {
     const runtime = new ExtProcRuntime(options, new grpc.Server());
     runtime.healthServer.addService(healthServiceDefinition, healthServiceImplementation(runtime.health));
     const service: StreamService = { observe: () => runtime.observeStream(), createHandler: options.createHandler };
+    const maxMessageBytes = listen.maxBodyBytes + MESSAGE_OVERHEAD_BYTES;
     try {
-      runtime.transport = await openTransport(options.transport ?? DEFAULT_TRANSPORT, {
-        name: options.name,
+      runtime.transport = await openTransport(listen.transport, {
+        name,
         // Sends may be twice as large as receives: a body plus its mutation.
-        limits: { maxReceiveMessageBytes: options.maxMessageBytes, maxSendMessageBytes: 2 * options.maxMessageBytes },
+        limits: { maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: 2 * maxMessageBytes },
         service,
         tls: options.tls,
         logger: options.logger,
       });
-      const grpcPort = await runtime.transport.listen(options.bindAddress, options.grpcPort);
-      const healthPort = await bindServer(runtime.healthServer, options.bindAddress, options.grpcHealthPort);
+      const grpcPort = await runtime.transport.listen(listen.bindAddress, listen.grpcPort);
+      const healthPort = await bindServer(runtime.healthServer, listen.bindAddress, listen.grpcHealthPort);
       const ops = await startOpsHttpServer(
         {
           registry: options.registry,
           ready: () => runtime.accepting && (options.ready?.() ?? true),
           ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
         },
-        options.bindAddress,
-        options.metricsPort,
+        listen.bindAddress,
+        listen.metricsPort,
       );
       runtime.opsServer = ops.server;
       runtime.ports = { grpc: grpcPort, health: healthPort, metrics: ops.port };

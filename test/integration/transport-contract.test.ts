@@ -115,6 +115,7 @@ async function serve(
   const transport = await openTransport(kind, {
     name: "contract",
     limits: { maxReceiveMessageBytes: LIMIT, maxSendMessageBytes: sendLimit },
+    tls: undefined,
     logger: silentLogger(),
     service: {
       observe: () => ({ opened: () => {}, closed: () => closed++ }),

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 // The real commands as built by `npm run build` (npm test builds first).
 const ROOT = join(import.meta.dirname, "../..");
@@ -38,23 +39,17 @@ export async function startServerProcess(binary: ServerBinary, args: readonly st
   child.stderr!.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
-  const serving = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    let pending = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      pending += d.toString();
-      const lines = pending.split("\n");
-      pending = lines.pop()!;
-      for (const line of lines) {
-        if (!line.includes(`"${binary} serving"`)) continue;
-        resolve(JSON.parse(line) as Record<string, unknown>);
-      }
+  const serving = new Promise<Record<string, unknown>>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes(`"${binary} serving"`)) resolve(JSON.parse(line) as Record<string, unknown>);
     });
     void exited.then((code) => reject(new Error(`${binary} exited ${code} before serving: ${stderr}`)));
   });
+  const servingLine = await serving;
   return {
     child,
-    ports: serving["ports"] as ServerProcess["ports"],
-    serving,
+    ports: servingLine["ports"] as ServerProcess["ports"],
+    serving: servingLine,
     stop() {
       child.kill("SIGTERM");
       return exited;

@@ -36,9 +36,6 @@ export interface EppServerDeps {
 export const HEALTH_LIVENESS = "liveness";
 export const HEALTH_READINESS = "readiness";
 
-// Room for protobuf framing and headers on top of the largest body a message may carry.
-const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
-
 interface Discovery {
   stop(): void | Promise<void>;
 }
@@ -200,17 +197,10 @@ export class EppServer {
 
     let runtime: ExtProcRuntime;
     try {
-      runtime = await ExtProcRuntime.start({
-        name: "epp",
-        bindAddress: options.bindAddress,
-        grpcPort: options.grpcPort,
-        grpcHealthPort: options.grpcHealthPort,
-        metricsPort: options.metricsPort,
-        maxMessageBytes: options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES,
+      runtime = await ExtProcRuntime.start("epp", options, {
         registry: metrics.registry,
         logger,
         healthServices: [HEALTH_LIVENESS, HEALTH_READINESS, EXT_PROC_SERVICE],
-        transport: options.transport,
         createHandler: (sink) => new EppStreamProcessor(env, sink),
         observerFor: () => ({ opened: () => metrics.activeStreams.inc(), closed: () => metrics.activeStreams.dec() }),
         ready: () => store.synced,

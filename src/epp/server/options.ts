@@ -1,27 +1,13 @@
-import { z } from "zod";
 import { durationSchema } from "../../common/duration.js";
-import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import { ok, type Result } from "../../common/result.js";
-import {
-  bodyLimitFlags,
-  booleanFlag,
-  checkPortCollisions,
-  commonFlagFields,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_METRICS_PORT,
-  defaultsOf,
-  listenerFlags,
-  PROCESS_FLAGS,
-  type ServerOptions,
-  serverOptionsFrom,
-  validateFlags,
-} from "../../runtime/server-flags.js";
+import type { ParsedFlags } from "../../common/flags.js";
+import type { Result } from "../../common/result.js";
+import type { ServerOptions } from "../../runtime/server-flags.js";
+import { serverCommandLine, switchFlag, textFlag, valueFlag } from "../../runtime/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are the reference EPP's ports. */
 export const DEFAULT_GRPC_PORT = 9002;
 export const DEFAULT_HEALTH_PORT = 9003;
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_METRICS_PORT };
 
 /** KubernetesPoolOptions select Kubernetes discovery (an InferencePool and its pods). */
 export interface KubernetesPoolOptions {
@@ -46,62 +32,30 @@ export interface EppServerOptions extends ServerOptions {
   readonly subsetFilter: boolean;
 }
 
-/** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
-export const EPP_FLAGS: readonly FlagSpec[] = [
-  ...listenerFlags({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
-  { name: "config-file", kind: "string", help: "EndpointPickerConfig YAML file (default: embedded config)" },
-  { name: "config-text", kind: "string", help: "EndpointPickerConfig YAML given inline" },
-  {
-    name: "endpoints-file",
-    kind: "string",
-    help: "static endpoints YAML, watched for changes (default: 127.0.0.1:8000)",
-  },
-  {
-    name: "pool-name",
-    kind: "string",
-    help: "discover endpoints from this InferencePool and its Ready pods (Kubernetes)",
-  },
-  { name: "pool-namespace", kind: "string", help: "namespace of the InferencePool", default: "$NAMESPACE or default" },
-  { name: "pool-group", kind: "string", help: "API group of the InferencePool", default: DEFAULT_POOL_GROUP },
-  {
-    name: "kubeconfig",
-    kind: "string",
-    help: "kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)",
-  },
-  { name: "objectives-file", kind: "string", help: "YAML list of inference objectives (name, priority), watched" },
-  { name: "refresh-metrics-interval", kind: "string", help: "model-server metrics scrape interval", default: "50ms" },
-  { name: "metrics-scrape-timeout", kind: "string", help: "deadline of one metrics scrape", default: "1s" },
-  {
-    name: "metrics-staleness-threshold",
-    kind: "string",
-    help: "age after which an endpoint's metrics count as unknown",
-    default: "2s",
-  },
-  { name: "disable-endpoint-subset-filter", kind: "boolean", help: "ignore the data plane's endpoint subset hint" },
-  ...bodyLimitFlags("largest non-streaming response copied to read token usage"),
-  ...PROCESS_FLAGS,
-];
-
 const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be greater than 0");
 
-const optionsSchema = z
-  .object({
-    ...commonFlagFields({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
-    "config-file": z.string().min(1).optional(),
-    "config-text": z.string().min(1).optional(),
-    "endpoints-file": z.string().min(1).optional(),
-    "pool-name": z.string().min(1).optional(),
-    "pool-namespace": z.string().min(1).optional(),
-    "pool-group": z.string().min(1).optional(),
-    kubeconfig: z.string().min(1).optional(),
-    "objectives-file": z.string().min(1).optional(),
-    "refresh-metrics-interval": positiveDuration.default(50),
-    "metrics-scrape-timeout": positiveDuration.default(1000),
-    "metrics-staleness-threshold": positiveDuration.default(2000),
-    "disable-endpoint-subset-filter": booleanFlag("false"),
-  })
-  .superRefine((o, ctx) => {
-    checkPortCollisions(o, ctx);
+const commandLine = serverCommandLine({
+  ports: { grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT },
+  responseBufferHelp: "largest non-streaming response copied to read token usage",
+  flags: {
+    "config-file": textFlag("EndpointPickerConfig YAML file (default: embedded config)"),
+    "config-text": textFlag("EndpointPickerConfig YAML given inline"),
+    "endpoints-file": textFlag("static endpoints YAML, watched for changes (default: 127.0.0.1:8000)"),
+    "pool-name": textFlag("discover endpoints from this InferencePool and its Ready pods (Kubernetes)"),
+    "pool-namespace": textFlag("namespace of the InferencePool", "$NAMESPACE or default"),
+    "pool-group": textFlag("API group of the InferencePool", DEFAULT_POOL_GROUP),
+    kubeconfig: textFlag("kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)"),
+    "objectives-file": textFlag("YAML list of inference objectives (name, priority), watched"),
+    "refresh-metrics-interval": valueFlag(positiveDuration.default(50), "model-server metrics scrape interval", "50ms"),
+    "metrics-scrape-timeout": valueFlag(positiveDuration.default(1000), "deadline of one metrics scrape", "1s"),
+    "metrics-staleness-threshold": valueFlag(
+      positiveDuration.default(2000),
+      "age after which an endpoint's metrics count as unknown",
+      "2s",
+    ),
+    "disable-endpoint-subset-filter": switchFlag("false", "ignore the data plane's endpoint subset hint"),
+  },
+  refine: (o, ctx) => {
     if (o["config-file"] !== undefined && o["config-text"] !== undefined) {
       ctx.addIssue({ code: "custom", path: ["config-text"], message: "give --config-file or --config-text, not both" });
     }
@@ -117,40 +71,41 @@ const optionsSchema = z
         if (o[flag] !== undefined) ctx.addIssue({ code: "custom", path: [flag], message: "needs --pool-name" });
       }
     }
-  });
+  },
+  // env supplies the pool namespace default, as the reference EPP's $NAMESPACE does.
+  options: (o, env) => {
+    const poolName = o["pool-name"];
+    return {
+      configFile: o["config-file"],
+      configText: o["config-text"],
+      endpointsFile: o["endpoints-file"],
+      pool:
+        poolName === undefined
+          ? undefined
+          : {
+              poolName,
+              poolNamespace: o["pool-namespace"] ?? (env["NAMESPACE"] || "default"),
+              poolGroup: o["pool-group"] ?? DEFAULT_POOL_GROUP,
+              kubeconfig: o.kubeconfig,
+            },
+      objectivesFile: o["objectives-file"],
+      refreshMetricsIntervalMs: o["refresh-metrics-interval"],
+      metricsScrapeTimeoutMs: o["metrics-scrape-timeout"],
+      metricsStalenessMs: o["metrics-staleness-threshold"],
+      subsetFilter: !o["disable-endpoint-subset-filter"],
+    };
+  },
+});
+
+/** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
+export const EPP_FLAGS = commandLine.flags;
 
 /** optionsFromFlags validates parsed flags into server options (env supplies the pool namespace default). */
-export function optionsFromFlags(
-  flags: ParsedFlags,
-  env: NodeJS.ProcessEnv = process.env,
-): Result<EppServerOptions, string[]> {
-  const parsed = validateFlags(optionsSchema, flags);
-  if (!parsed.ok) return parsed;
-  const o = parsed.value;
-  const poolName = o["pool-name"];
-  return ok({
-    ...serverOptionsFrom(o),
-    configFile: o["config-file"],
-    configText: o["config-text"],
-    endpointsFile: o["endpoints-file"],
-    pool:
-      poolName === undefined
-        ? undefined
-        : {
-            poolName,
-            poolNamespace: o["pool-namespace"] ?? (env["NAMESPACE"] || "default"),
-            poolGroup: o["pool-group"] ?? DEFAULT_POOL_GROUP,
-            kubeconfig: o.kubeconfig,
-          },
-    objectivesFile: o["objectives-file"],
-    refreshMetricsIntervalMs: o["refresh-metrics-interval"],
-    metricsScrapeTimeoutMs: o["metrics-scrape-timeout"],
-    metricsStalenessMs: o["metrics-staleness-threshold"],
-    subsetFilter: !o["disable-endpoint-subset-filter"],
-  });
-}
+export const optionsFromFlags: (flags: ParsedFlags, env?: NodeJS.ProcessEnv) => Result<EppServerOptions, string[]> = (
+  flags,
+  env,
+) => commandLine.optionsFromFlags(flags, env);
 
 /** defaultOptions are the options with every flag at its default (for embedding and tests). */
-export function defaultOptions(overrides: Partial<EppServerOptions> = {}): EppServerOptions {
-  return defaultsOf((flags) => optionsFromFlags(flags, {}), overrides);
-}
+export const defaultOptions: (overrides?: Partial<EppServerOptions>) => EppServerOptions = (overrides) =>
+  commandLine.defaultOptions(overrides);

@@ -244,7 +244,7 @@ type RequestListener = (req: Http2ServerRequest, res: Http2ServerResponse) => vo
 function processListener(
   options: ReturnType<typeof connectAdapterOptions> & { readonly shutdownSignal: AbortSignal },
   serve: (requests: AsyncIterable<ProcessingRequest>, context: HandlerContext) => AsyncIterable<ProcessingResponse>,
-  logger: Logger | undefined,
+  logger: Logger,
 ): RequestListener {
   const router = createConnectRouter(options);
   router.service(extProcServiceDescriptor, { process: serve });
@@ -257,7 +257,7 @@ function processListener(
     process(universalRequestFromNodeRequest(req, res, undefined, undefined))
       .then((response) => universalResponseToNodeResponse(response, res))
       .catch((e: unknown) => {
-        if (!res.stream.destroyed) logger?.warn({ err: (e as Error).message }, "ext_proc response write failed");
+        if (!res.stream.destroyed) logger.warn({ err: (e as Error).message }, "ext_proc response write failed");
       });
   };
 }

@@ -28,12 +28,14 @@ export interface TlsIdentitySource {
 export interface ExtProcTransportOptions {
   /** name is who refuses streams while draining ("bbr is shutting down"). */
   readonly name: string;
+  /** limits are the largest messages received and sent; a larger one ends the stream RESOURCE_EXHAUSTED. */
   readonly limits: ExtProcMessageLimits;
+  /** service is what each new stream gets: its observer and its handler. */
   readonly service: StreamService;
-  /** tls serves TLS (ALPN h2) with this identity, following its rotations; absent: h2c. */
-  readonly tls?: TlsIdentitySource | undefined;
+  /** tls serves TLS (ALPN h2) with this identity, following its rotations; undefined: h2c. */
+  readonly tls: TlsIdentitySource | undefined;
   /** logger hears about transport failures no stream can report (never request content). */
-  readonly logger?: Logger | undefined;
+  readonly logger: Logger;
 }
 
 /** DrainOutcome says whether every open stream ended before the deadline. */
