@@ -165,16 +165,20 @@ describe.each(BINARIES)("$binary --transport", ({ binary, args }) => {
   });
 });
 
-describe("--transport on the command line", () => {
-  const ROOT = join(import.meta.dirname, "../..");
-  it.each(["bbr", "epp"])("%s lists it in --help and refuses an unknown transport naming the choices", (binary) => {
-    const run = (argv: string[]) =>
-      spawnSync(process.execPath, [join(ROOT, `bin/${binary}.js`), ...argv], { encoding: "utf8", timeout: 20_000 });
+// bbr's --help and refusal are in cli.test.ts; epp's are here, with the other transport checks.
+describe("epp --transport on the command line", () => {
+  const EPP = join(import.meta.dirname, "../../bin/epp.js");
+  const run = (argv: string[]) => spawnSync(process.execPath, [EPP, ...argv], { encoding: "utf8", timeout: 20_000 });
+
+  it("is listed in --help with its choices and default", () => {
     const help = run(["--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--transport VALUE +ext_proc server library: grpc or connect .*\(default grpc\)/);
+  });
+
+  it("refuses an unknown transport, naming the flag, the value and the choices", () => {
     const bad = run(["--transport", "h3"]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain(`${binary}: --transport: "h3" is not a transport (choose grpc or connect)`);
+    expect(bad.stderr).toContain('epp: --transport: "h3" is not a transport (choose grpc or connect)');
   });
 });

@@ -248,13 +248,13 @@ function processListener(
 ): RequestListener {
   const router = createConnectRouter(options);
   router.service(extProcServiceDescriptor, { process: serve });
-  const process = router.handlers.find((h) => h.requestPath === EXT_PROC_PROCESS_PATH)!;
+  const processRpc = router.handlers.find((h) => h.requestPath === EXT_PROC_PROCESS_PATH)!;
   return (req, res) => {
     if (req.url?.split("?", 1)[0] !== EXT_PROC_PROCESS_PATH) {
       res.writeHead(404).end();
       return;
     }
-    process(universalRequestFromNodeRequest(req, res, undefined, undefined))
+    processRpc(universalRequestFromNodeRequest(req, res, undefined, undefined))
       .then((response) => universalResponseToNodeResponse(response, res))
       .catch((e: unknown) => {
         if (!res.stream.destroyed) logger.warn({ err: (e as Error).message }, "ext_proc response write failed");

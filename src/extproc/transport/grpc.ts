@@ -73,7 +73,7 @@ class MetadataHeaders implements CallHeaders {
 }
 
 /** serveExtProcStream runs one grpc-js duplex call through a StreamDriver. */
-export function serveExtProcStream(call: ExtProcCall, service: StreamService): void {
+function serveExtProcStream(call: ExtProcCall, service: StreamService): void {
   let driver: StreamDriver;
   try {
     driver = new StreamDriver(new GrpcCallWire(call), service, new MetadataHeaders(call.metadata));
@@ -119,7 +119,7 @@ export function bindServer(
 type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
 
 /** grpcTlsCredentials serves a TlsIdentitySource through a grpc-js certificate provider. */
-export function grpcTlsCredentials(source: TlsIdentitySource): grpc.ServerCredentials {
+function grpcTlsCredentials(source: TlsIdentitySource): grpc.ServerCredentials {
   const listeners = new Map<IdentityListener, () => void>();
   const provider: grpc.experimental.CertificateProvider = {
     addIdentityCertificateListener(listener) {
