@@ -1,6 +1,6 @@
 import type { ContentKind } from "./corpus.js";
 import type { MicroOptions } from "./micro/extraction.js";
-import type { ServerKind } from "./servers/server-main.js";
+import { SERVER_KINDS, type ServerKind } from "./servers/kinds.js";
 
 /** Mode is how much to run: the full matrix, the targets' scenarios, or one tiny iteration. */
 export type Mode = "full" | "quick" | "smoke";
@@ -30,7 +30,6 @@ export interface Plan {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const ALL_SERVERS: readonly ServerKind[] = ["bbr", "noop-grpc", "noop-connect"];
 
 function parseSize(text: string): number {
   const m = /^(\d+)\s*(k|kib|m|mib)?$/i.exec(text.trim());
@@ -74,7 +73,7 @@ export function planFrom(argv: readonly string[]): Plan {
     sizes: list("sizes", parseSize, defaults.sizes),
     concurrency: list("concurrency", Number, defaults.concurrency),
     positions: list("positions", (s) => s as Position, defaults.positions),
-    servers: list("servers", (s) => s as ServerKind, ALL_SERVERS),
+    servers: list("servers", (s) => s as ServerKind, SERVER_KINDS),
     content: (flags.get("content") ?? "chat") as ContentKind,
     // Quick runs the target scenarios twice (rotating the order); the full matrix once.
     rounds: Number(flags.get("rounds") ?? (mode === "quick" ? 2 : 1)),

@@ -1,7 +1,7 @@
 import type { ContentKind } from "./corpus.js";
 import type { LoadStats } from "./load/load-generator.js";
 import type { MicroResult } from "./micro/extraction.js";
-import type { ServerKind } from "./servers/server-main.js";
+import { floorOf, type ServerKind } from "./servers/kinds.js";
 import type { WindowStats } from "./servers/window.js";
 
 /** LoadResult is one server under one scenario, one round. */
@@ -33,9 +33,10 @@ export interface LoadResult {
   };
 }
 
-/** Ratio compares BBR (or connect) with the grpc-js floor on one scenario (medians over rounds). */
+/** Ratio compares a server with its floor (floorOf) on one scenario (medians over rounds). */
 export interface Ratio {
   readonly server: ServerKind;
+  readonly floor: ServerKind;
   readonly size: number;
   readonly concurrency: number;
   readonly modelPosition: "first" | "last";
@@ -105,15 +106,17 @@ export function medians(results: readonly LoadResult[]): MedianResult[] {
   });
 }
 
-/** ratios divides each server's medians by the grpc-js no-op's on the same scenario. */
+/** ratios divides each server's medians by its floor's (its transport's no-op) on the same scenario. */
 export function ratios(rows: readonly MedianResult[]): Ratio[] {
-  const floor = new Map(rows.filter((r) => r.server === "noop-grpc").map((r) => [keyOf(r), r]));
+  const byServer = new Map(rows.map((r) => [`${keyOf(r)}/${r.server}`, r]));
   const out: Ratio[] = [];
   for (const r of rows) {
-    const f = floor.get(keyOf(r));
-    if (!f || r.server === "noop-grpc") continue;
+    const floor = floorOf(r.server);
+    const f = floor && byServer.get(`${keyOf(r)}/${floor}`);
+    if (!floor || !f) continue;
     out.push({
       server: r.server,
+      floor,
       size: r.size,
       concurrency: r.concurrency,
       modelPosition: r.modelPosition,
@@ -184,6 +187,31 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
+/**
+ * transportTable puts BBR's CPU per exchange over its own transport's no-op side by side for
+ * grpc-js and connect-node, one row per scenario (undefined when neither pair ran).
+ */
+function transportTable(rs: readonly Ratio[]): string | undefined {
+  const cpu = (server: ServerKind, key: Key) => rs.find((r) => r.server === server && keyOf(r) === key)?.cpuPerExchange;
+  const keys = [...new Set(rs.filter((r) => r.server === "bbr" || r.server === "bbr-connect").map(keyOf))];
+  if (keys.length === 0) return undefined;
+  return table(
+    ["size", "conc", "model", "cpu/ex: bbr / noop-grpc", "bbr-connect / noop-connect", "noop-connect / noop-grpc"],
+    keys.map((key) => {
+      const r = rs.find((x) => keyOf(x) === key)!;
+      return [
+        sizeLabel(r.size),
+        String(r.concurrency),
+        r.modelPosition,
+        fmt(cpu("bbr", key) ?? Number.NaN),
+        fmt(cpu("bbr-connect", key) ?? Number.NaN),
+        fmt(cpu("noop-connect", key) ?? Number.NaN),
+      ];
+    }),
+    3,
+  );
+}
+
 /** printReport writes the human-readable tables. */
 export function printReport(
   rows: readonly MedianResult[],
@@ -207,8 +235,10 @@ export function printReport(
           "cpu µs/ex",
           "rss MiB",
           "eld p99",
+          "floor",
           "x floor tput",
           "x floor p50",
+          "x floor cpu",
           "errors",
         ],
         rows.map((r) => {
@@ -224,14 +254,18 @@ export function printReport(
             fmt(r.serverCpuUsPerExchange, 0),
             fmt(r.rssPeakMiB, 0),
             fmt(r.eldP99Ms, 1),
+            ratio?.floor ?? "",
             ratio ? fmt(ratio.throughput) : "",
             ratio ? fmt(ratio.p50) : "",
+            ratio ? fmt(ratio.cpuPerExchange) : "",
             String(r.errors + r.wrong),
           ];
         }),
         4,
       ),
     );
+    const transports = transportTable(rs);
+    if (transports) parts.push(transports);
   }
   if (micro.length) {
     const keys = [...new Set(micro.map((m) => `${m.content}/${m.size}/${m.modelPosition}`))];

@@ -9,19 +9,21 @@ import { type MicroResult, runMicro } from "./micro/extraction.js";
 import { type Plan, type Position, planFrom } from "./plan.js";
 import { type LoadResult, medians, printReport, ratios, sizeLabel, targets } from "./report.js";
 import { summariseProfile } from "./profile.js";
-import type { ServerKind, WindowArgs } from "./servers/server-main.js";
+import { isBbr, type ServerKind } from "./servers/kinds.js";
+import type { WindowArgs } from "./servers/server-main.js";
 import type { WindowStats } from "./servers/window.js";
 
 /**
- * `npm run bench` — BBR against a no-op ext_proc floor, side by side, plus extraction
- * micro-benchmarks. See bench/README.md for how to read the output.
+ * `npm run bench` — BBR against a no-op ext_proc floor on each transport (grpc-js and
+ * connect-node), side by side, plus extraction micro-benchmarks. See bench/README.md for how to
+ * read the output.
  *
- *   npm run bench                 full matrix, one round (~10 min)
+ *   npm run bench                 full matrix, one round (~13 min)
  *   npm run bench -- --quick      the targets' scenarios only (< 2 min)
  *   npm run bench:smoke           one tiny iteration of everything (CI: catches rot, not regressions)
  *
  * Options: --rounds=N  --sizes=1k,100k,1m,10m  --concurrency=1,16  --positions=first,last
- *          --servers=bbr,noop-grpc,noop-connect  --content=chat|code|image  --no-micro
+ *          --servers=bbr,noop-grpc,bbr-connect,noop-connect  --content=chat|code|image  --no-micro
  *          --no-load  --cpu-prof (a CPU profile of every measurement window, in
  *          bench/results/profiles/<run>/, summarised in µs per exchange in the JSON)
  *          --node-options="--flag ..." (Node/V8 flags for every server process, e.g. heap sizing)
@@ -61,7 +63,7 @@ async function measure(
     port: server.port,
     body: { size: scenario.size, modelPosition: scenario.modelPosition, content: plan.content },
     concurrency: scenario.concurrency,
-    expectModel: server.kind === "bbr",
+    expectModel: isBbr(server.kind),
   };
   const { bodyBytes, chunks } = await load.call<{ bodyBytes: number; chunks: number }>("prepare", spec);
   const { warmupMs, measureMs } = plan.window(scenario.size);
@@ -121,7 +123,7 @@ async function prime(plan: Plan, load: Child, server: Running, size: number): Pr
     port: server.port,
     body: { size, modelPosition: "last", content: plan.content },
     concurrency: 16,
-    expectModel: server.kind === "bbr",
+    expectModel: isBbr(server.kind),
   };
   await load.call("prepare", spec);
   await load.call("start");

@@ -1,6 +1,6 @@
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
-import { EXT_PROC_PROCESS_PATH } from "../../src/extproc/transport/grpc.js";
+import { EXT_PROC_PROCESS_PATH } from "../../src/extproc/transport/service.js";
 import { ProcessingMode_BodySendMode as BodySendMode } from "../../src/gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
 import {
   ProcessingRequestSchema,

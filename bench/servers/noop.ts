@@ -2,6 +2,7 @@ import { createServer, type Http2Server } from "node:http2";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type * as grpc from "@grpc/grpc-js";
+import { connectAdapterOptions, HTTP2_SERVER_OPTIONS } from "../../src/extproc/transport/connect.js";
 import { bindServer, createGrpcServer, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
 import { emptyHeadersResponse, emptyTrailersResponse, streamedBodyResponse } from "../../src/extproc/responses.js";
 import {
@@ -61,7 +62,11 @@ export async function startNoopGrpc(maxMessageBytes: number): Promise<NoopServer
   return { port, close: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
 }
 
-/** startNoopConnect serves the no-op on @connectrpc/connect-node (gRPC protocol over h2c). */
+/**
+ * startNoopConnect serves the no-op on @connectrpc/connect-node (gRPC protocol over h2c) with the
+ * settings BBR's connect transport uses (limits, no response compression, HTTP/2 options), so
+ * bbr-connect ÷ noop-connect is what BBR adds on that library.
+ */
 export async function startNoopConnect(maxMessageBytes: number): Promise<NoopServer> {
   // A scenario ends by cancelling the exchanges still in flight, and connect-node logs each as a
   // failed handler (write ECANCELED). Those cancellations are the bench's own: keep them quiet.
@@ -79,8 +84,10 @@ export async function startNoopConnect(maxMessageBytes: number): Promise<NoopSer
         }
       },
     });
+  const limits = { maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: 2 * maxMessageBytes };
   const server: Http2Server = createServer(
-    connectNodeAdapter({ routes, readMaxBytes: maxMessageBytes, writeMaxBytes: 2 * maxMessageBytes }),
+    HTTP2_SERVER_OPTIONS,
+    connectNodeAdapter({ routes, ...connectAdapterOptions(limits) }),
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();

@@ -1,4 +1,5 @@
 import { serveCommands } from "../ipc.js";
+import type { ServerKind } from "./kinds.js";
 import { startNoopConnect, startNoopGrpc } from "./noop.js";
 import { MeasurementWindow } from "./window.js";
 import { WindowProfiler } from "./window-profiler.js";
@@ -12,14 +13,11 @@ export interface WindowArgs {
 /**
  * A server under test, in its own process so its CPU and memory are its own. argv[2] is the
  * kind: "bbr" (BbrServer.start with the embedded default chain, as `bbr` with no flags runs),
- * "noop-grpc" or "noop-connect". Commands: window-start, window-stop (optionally profiling
- * the window), exit.
+ * "bbr-connect" (the same on `--transport connect`), "noop-grpc" or "noop-connect". Commands:
+ * window-start, window-stop (optionally profiling the window), exit.
  */
 
-/** ServerKind names the servers the bench compares. */
-export type ServerKind = "bbr" | "noop-grpc" | "noop-connect";
-
-// BBR's default body limit (32 MiB) plus framing, for all three, so message limits never differ.
+// BBR's default body limit (32 MiB) plus framing, for all of them, so message limits never differ.
 const MAX_MESSAGE_BYTES = 33 * 1024 * 1024;
 
 async function start(kind: ServerKind): Promise<{ port: number; close: () => Promise<void> }> {
@@ -36,6 +34,7 @@ async function start(kind: ServerKind): Promise<{ port: number; close: () => Pro
     secureServing: false,
     logLevel: "warn",
     drainTimeoutMs: 1000,
+    transport: kind === "bbr-connect" ? "connect" : "grpc",
   });
   const started = await BbrServer.start(options);
   if (!started.ok) throw new Error(`bbr failed to start: ${JSON.stringify(started.error)}`);

@@ -2,19 +2,18 @@ import type { Server as HttpServer } from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import type { Registry } from "prom-client";
 import type { Logger } from "../common/logger.js";
-import {
-  bindServer,
-  createGrpcServer,
-  extProcServiceDefinition,
-  type StreamObserver,
-  serveExtProcStream,
-} from "../extproc/transport/grpc.js";
-import type { ResponseSink, StreamHandler } from "../extproc/transport/stream.js";
-import type { ProcessingRequest, ProcessingResponse } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { bindServer } from "../extproc/transport/grpc.js";
+import type {
+  CallHeaders,
+  ResponseSink,
+  StreamHandler,
+  StreamObserver,
+  StreamService,
+} from "../extproc/transport/stream.js";
+import { type ExtProcTransport, openTransport, type TlsIdentitySource } from "../extproc/transport/transport.js";
 import { HealthState, healthServiceDefinition, healthServiceImplementation } from "./health/health-service.js";
 import { type ExtraRoute, startOpsHttpServer } from "./ops/http-endpoints.js";
-
-type ExtProcCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+import type { ServerOptions } from "./server-flags.js";
 
 /** RuntimePorts are the ports actually listened on (useful when 0 was asked for). */
 export interface RuntimePorts {
@@ -23,73 +22,82 @@ export interface RuntimePorts {
   readonly metrics: number;
 }
 
-/** ExtProcRuntimeOptions configure the three listeners every ext_proc binary runs. */
+/** RuntimeListen is where and how the runtime listens; a binary's ServerOptions fit as they are. */
+export type RuntimeListen = Pick<
+  ServerOptions,
+  "bindAddress" | "grpcPort" | "grpcHealthPort" | "metricsPort" | "transport" | "maxBodyBytes"
+>;
+
+/** MESSAGE_OVERHEAD_BYTES is room for protobuf framing and headers on top of the largest body a message carries. */
+export const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
+
+/** ExtProcRuntimeOptions wire the three listeners every ext_proc binary runs to what it serves. */
 export interface ExtProcRuntimeOptions {
-  /** name appears in logs and in the error a draining server answers new streams with. */
-  readonly name: string;
-  readonly bindAddress: string;
-  readonly grpcPort: number;
-  readonly grpcHealthPort: number;
-  readonly metricsPort: number;
-  /** Largest gRPC message accepted; sends may be twice as large (a body plus its mutation). */
-  readonly maxMessageBytes: number;
   readonly registry: Registry;
   readonly logger: Logger;
   /** Services the gRPC health server knows besides "" (all start NOT_SERVING). */
   readonly healthServices: readonly string[];
-  /** createHandler builds a stream's handler; metadata is the gRPC call's (e.g. trace context). */
-  readonly createHandler: (sink: ResponseSink, metadata: grpc.Metadata) => StreamHandler;
+  /** createHandler builds a stream's handler; headers are the call's metadata (e.g. trace context). */
+  readonly createHandler: (sink: ResponseSink, headers: CallHeaders) => StreamHandler;
   /** observerFor gives each stream its observer (per-stream state such as a config lease). */
   readonly observerFor?: () => StreamObserver;
   /** ready adds a component condition to /readyz (e.g. "endpoints discovered"). */
   readonly ready?: () => boolean;
-  /** credentials secure the ext_proc port (TLS); the health and ops ports stay plaintext. */
-  readonly credentials?: grpc.ServerCredentials | undefined;
+  /** tls secures the ext_proc port, following certificate rotations; the health and ops ports stay plaintext. */
+  readonly tls?: TlsIdentitySource | undefined;
   /** extraRoutes add handlers (an admin API) to the ops port. */
   readonly extraRoutes?: readonly ExtraRoute[];
 }
 
 /**
- * ExtProcRuntime is the transport shell of an ext_proc server: the ext_proc gRPC server, the
- * gRPC health server and the HTTP ops port, with drain on stop. What a stream does is the
- * handler factory's business, so BBR and EPP can share it.
+ * ExtProcRuntime is the transport shell of an ext_proc server: the ext_proc listener (on the
+ * chosen transport), the gRPC health server and the HTTP ops port, with drain on stop. What a
+ * stream does is the handler factory's business, so BBR and EPP can share it.
  */
 export class ExtProcRuntime {
   private accepting = false;
   private stopping: Promise<void> | undefined;
   private activeStreams = 0;
   private opsServer: HttpServer | undefined;
+  private transport: ExtProcTransport | undefined;
   readonly health: HealthState;
   ports: RuntimePorts = { grpc: 0, health: 0, metrics: 0 };
 
   private constructor(
     private readonly options: ExtProcRuntimeOptions,
-    private readonly grpcServer: grpc.Server,
     private readonly healthServer: grpc.Server,
   ) {
     this.health = new HealthState(options.healthServices);
   }
 
-  /** start binds all three listeners; on a bind failure everything is closed and the error thrown. */
-  static async start(options: ExtProcRuntimeOptions): Promise<ExtProcRuntime> {
-    const grpcServer = createGrpcServer({
-      maxReceiveMessageBytes: options.maxMessageBytes,
-      maxSendMessageBytes: 2 * options.maxMessageBytes,
-    });
-    const runtime = new ExtProcRuntime(options, grpcServer, new grpc.Server());
-    grpcServer.addService(extProcServiceDefinition, { Process: (call: ExtProcCall) => runtime.serveStream(call) });
+  /**
+   * start binds all three listeners; on a bind failure everything is closed and the error thrown.
+   * name appears in logs and in the error a draining server answers new streams with.
+   */
+  static async start(name: string, listen: RuntimeListen, options: ExtProcRuntimeOptions): Promise<ExtProcRuntime> {
+    const runtime = new ExtProcRuntime(options, new grpc.Server());
     runtime.healthServer.addService(healthServiceDefinition, healthServiceImplementation(runtime.health));
+    const service: StreamService = { observe: () => runtime.observeStream(), createHandler: options.createHandler };
+    const maxMessageBytes = listen.maxBodyBytes + MESSAGE_OVERHEAD_BYTES;
     try {
-      const grpcPort = await bindServer(grpcServer, options.bindAddress, options.grpcPort, options.credentials);
-      const healthPort = await bindServer(runtime.healthServer, options.bindAddress, options.grpcHealthPort);
+      runtime.transport = await openTransport(listen.transport, {
+        name,
+        // Sends may be twice as large as receives: a body plus its mutation.
+        limits: { maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: 2 * maxMessageBytes },
+        service,
+        tls: options.tls,
+        logger: options.logger,
+      });
+      const grpcPort = await runtime.transport.listen(listen.bindAddress, listen.grpcPort);
+      const healthPort = await bindServer(runtime.healthServer, listen.bindAddress, listen.grpcHealthPort);
       const ops = await startOpsHttpServer(
         {
           registry: options.registry,
           ready: () => runtime.accepting && (options.ready?.() ?? true),
           ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
         },
-        options.bindAddress,
-        options.metricsPort,
+        listen.bindAddress,
+        listen.metricsPort,
       );
       runtime.opsServer = ops.server;
       runtime.ports = { grpc: grpcPort, health: healthPort, metrics: ops.port };
@@ -111,14 +119,10 @@ export class ExtProcRuntime {
     return this.accepting;
   }
 
-  private serveStream(call: ExtProcCall): void {
-    if (!this.accepting) {
-      // Draining: refuse new streams so Envoy picks another replica.
-      call.emit("error", { code: grpc.status.UNAVAILABLE, details: `${this.options.name} is shutting down` });
-      return;
-    }
+  /** observeStream counts a stream for drain and readiness, then tells the caller's observer. */
+  private observeStream(): StreamObserver {
     const observer = this.options.observerFor?.();
-    serveExtProcStream(call, (sink) => this.options.createHandler(sink, call.metadata), {
+    return {
       opened: () => {
         this.activeStreams++;
         observer?.opened();
@@ -127,7 +131,7 @@ export class ExtProcRuntime {
         this.activeStreams--;
         observer?.closed();
       },
-    });
+    };
   }
 
   /**
@@ -143,19 +147,13 @@ export class ExtProcRuntime {
     this.accepting = false;
     const log = this.options.logger;
     log.info({ inFlight: this.activeStreams, drainTimeoutMs }, "draining");
-    const graceful = new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), drainTimeoutMs);
-    });
-    const result = await Promise.race([graceful, timeout]);
-    clearTimeout(timer);
-    if (result === "timeout") log.warn({ inFlight: this.activeStreams }, "drain timeout; closing open streams");
+    const outcome = await this.transport?.drain(drainTimeoutMs);
+    if (outcome === "timeout") log.warn({ inFlight: this.activeStreams }, "drain timeout; closing open streams");
     await this.forceClose();
   }
 
   private async forceClose(): Promise<void> {
-    this.grpcServer.forceShutdown();
+    await this.transport?.forceClose();
     this.healthServer.forceShutdown();
     const ops = this.opsServer;
     if (ops) {

@@ -1,6 +1,8 @@
 import { z } from "zod";
-import type { FlagSpec } from "../common/flags.js";
-import { LOG_LEVELS } from "../common/logger.js";
+import type { FlagSpec, ParsedFlags } from "../common/flags.js";
+import { LOG_LEVELS, type LogLevel } from "../common/logger.js";
+import { err, ok, type Result } from "../common/result.js";
+import { DEFAULT_TRANSPORT, TRANSPORT_KINDS, type TransportKind } from "../extproc/transport/transport.js";
 
 /** DEFAULT_METRICS_PORT is the ops port of every server binary (GIE's BBR and EPP agree on it). */
 export const DEFAULT_METRICS_PORT = 9090;
@@ -8,71 +10,209 @@ export const DEFAULT_METRICS_PORT = 9090;
 /** DEFAULT_MAX_BODY_BYTES is 32 MiB, Anthropic's request size cap, for every server binary. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** DefaultPorts are a server binary's default ports. */
+/** DefaultPorts are a server binary's default ports (the metrics port is DEFAULT_METRICS_PORT unless given). */
 export interface DefaultPorts {
   readonly grpc: number;
   readonly health: number;
-  readonly metrics: number;
+  readonly metrics?: number;
 }
 
-/** listenerFlags are the flags every ext_proc server binary starts with (ports, address, body mode). */
-export function listenerFlags(ports: DefaultPorts): FlagSpec[] {
-  return [
-    { name: "grpc-port", kind: "string", help: "ext_proc gRPC port", default: String(ports.grpc) },
-    { name: "grpc-health-port", kind: "string", help: "gRPC health port", default: String(ports.health) },
-    {
-      name: "metrics-port",
-      kind: "string",
-      help: "HTTP port for /metrics, /healthz, /readyz",
-      default: String(ports.metrics),
-    },
-    { name: "bind-address", kind: "string", help: "address the ports listen on", default: "0.0.0.0" },
-    {
-      name: "streaming",
-      kind: "boolean",
-      help: "assume FULL_DUPLEX_STREAMED when Envoy sends no protocol_config (false: BUFFERED)",
-      default: "true",
-    },
-  ];
+/** ServerOptions are the options every ext_proc server binary has. */
+export interface ServerOptions {
+  readonly grpcPort: number;
+  readonly grpcHealthPort: number;
+  readonly metricsPort: number;
+  readonly bindAddress: string;
+  readonly streaming: boolean;
+  /** transport serves the ext_proc port: grpc (@grpc/grpc-js) or connect (@connectrpc/connect-node). */
+  readonly transport: TransportKind;
+  readonly maxBodyBytes: number;
+  readonly maxResponseBufferBytes: number;
+  readonly logLevel: LogLevel;
+  readonly drainTimeoutMs: number;
 }
 
-/** processFlags end every server binary's flag list (logging, drain, help, version). */
-export const PROCESS_FLAGS: readonly FlagSpec[] = [
-  { name: "log-level", kind: "string", help: `log level (${LOG_LEVELS.join(", ")})`, default: "info" },
-  {
-    name: "drain-timeout",
-    kind: "string",
-    help: "seconds in-flight streams may take to finish on SIGTERM",
-    default: "25",
-  },
+// A flag is declared once: its schema carries what --help says about it, so the flag list and
+// the validation cannot drift apart.
+interface FlagHelp {
+  readonly kind: FlagSpec["kind"];
+  readonly help: string;
+  /** shown is the default --help prints (the schema's own default may be a parsed value). */
+  readonly shown?: string | undefined;
+}
+
+const flagHelp = z.registry<FlagHelp>();
+
+/** valueFlag is a flag read by its own schema, with its help and the default --help shows. */
+export function valueFlag<S extends z.ZodType>(schema: S, help: string, shown?: string): S {
+  flagHelp.add(schema, { kind: "string", help, shown });
+  return schema;
+}
+
+/** textFlag is an optional, non-empty text flag (a path, a name). */
+export function textFlag(help: string, shown?: string) {
+  return valueFlag(z.string().min(1).optional(), help, shown);
+}
+
+/** switchFlag is a boolean flag: bare `--name`, `--name=true` or `--name=false`. */
+export function switchFlag(fallback: "true" | "false", help: string) {
+  const schema = z
+    .enum(["true", "false"])
+    .default(fallback)
+    .transform((v) => v === "true");
+  flagHelp.add(schema, { kind: "boolean", help, shown: fallback });
+  return schema;
+}
+
+/** portFlag and positiveIntFlag read numbers from flag strings. */
+export const portFlag = z.coerce.number().int().min(0).max(65535);
+export const positiveIntFlag = z.coerce.number().int().positive();
+
+const transportFlag = z
+  .enum(TRANSPORT_KINDS, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a transport (choose ${TRANSPORT_KINDS.join(" or ")})`,
+  })
+  .default(DEFAULT_TRANSPORT);
+
+/** listenerFields are the flags every server binary starts with: ports, address, body mode, transport, body limits. */
+function listenerFields(defaults: DefaultPorts, responseBufferHelp: string) {
+  const ports = { metrics: DEFAULT_METRICS_PORT, ...defaults };
+  return {
+    "grpc-port": valueFlag(portFlag.default(ports.grpc), "ext_proc gRPC port", String(ports.grpc)),
+    "grpc-health-port": valueFlag(portFlag.default(ports.health), "gRPC health port", String(ports.health)),
+    "metrics-port": valueFlag(
+      portFlag.default(ports.metrics),
+      "HTTP port for /metrics, /healthz, /readyz",
+      String(ports.metrics),
+    ),
+    "bind-address": valueFlag(z.string().min(1).default("0.0.0.0"), "address the ports listen on", "0.0.0.0"),
+    streaming: switchFlag("true", "assume FULL_DUPLEX_STREAMED when Envoy sends no protocol_config (false: BUFFERED)"),
+    transport: valueFlag(
+      transportFlag,
+      `ext_proc server library: ${TRANSPORT_KINDS.join(" or ")} (@grpc/grpc-js or @connectrpc/connect-node)`,
+      DEFAULT_TRANSPORT,
+    ),
+    "max-body-bytes": valueFlag(
+      positiveIntFlag.default(DEFAULT_MAX_BODY_BYTES),
+      "largest request body; larger is answered 413",
+      String(DEFAULT_MAX_BODY_BYTES),
+    ),
+    "max-response-buffer-bytes": valueFlag(positiveIntFlag.optional(), responseBufferHelp, "same as --max-body-bytes"),
+  };
+}
+
+/** processFields end every server binary's flags: logging and drain. */
+const processFields = {
+  "log-level": valueFlag(z.enum(LOG_LEVELS).default("info"), `log level (${LOG_LEVELS.join(", ")})`, "info"),
+  "drain-timeout": valueFlag(
+    z.coerce.number().min(0).default(25),
+    "seconds in-flight streams may take to finish on SIGTERM",
+    "25",
+  ),
+};
+
+/** HELP_FLAGS are handled by the command line before any validation (see readServerCommandLine). */
+const HELP_FLAGS: readonly FlagSpec[] = [
   { name: "help", kind: "boolean", help: "print this help" },
   { name: "version", kind: "boolean", help: "print the version" },
 ];
 
-/** portFlag, positiveIntFlag and booleanFlag read flag strings. */
-export const portFlag = z.coerce.number().int().min(0).max(65535);
-export const positiveIntFlag = z.coerce.number().int().positive();
-export const booleanFlag = (fallback: "true" | "false") =>
-  z
-    .enum(["true", "false"])
-    .default(fallback)
-    .transform((v) => v === "true");
+/** flagSpecs lists a shape's flags, in order, as --help shows them. */
+function flagSpecs(shape: z.ZodRawShape): FlagSpec[] {
+  return Object.entries(shape).map(([name, schema]) => {
+    const described = flagHelp.get(schema);
+    if (!described) throw new Error(`--${name} is declared without help (use valueFlag, textFlag or switchFlag)`);
+    const { kind, help, shown } = described;
+    return shown === undefined ? { name, kind, help } : { name, kind, help, default: shown };
+  });
+}
 
-/** commonFlagFields validates listenerFlags and PROCESS_FLAGS (a zod object shape to spread). */
-export function commonFlagFields(ports: DefaultPorts) {
+type CommonFlagValues = z.output<z.ZodObject<ReturnType<typeof listenerFields> & typeof processFields>>;
+
+/** serverOptionsFrom turns the validated common flags into ServerOptions. */
+function serverOptionsFrom(o: CommonFlagValues): ServerOptions {
   return {
-    "grpc-port": portFlag.default(ports.grpc),
-    "grpc-health-port": portFlag.default(ports.health),
-    "metrics-port": portFlag.default(ports.metrics),
-    "bind-address": z.string().min(1).default("0.0.0.0"),
-    streaming: booleanFlag("true"),
-    "log-level": z.enum(LOG_LEVELS).default("info"),
-    "drain-timeout": z.coerce.number().min(0).default(25),
+    grpcPort: o["grpc-port"],
+    grpcHealthPort: o["grpc-health-port"],
+    metricsPort: o["metrics-port"],
+    bindAddress: o["bind-address"],
+    streaming: o.streaming,
+    transport: o.transport,
+    maxBodyBytes: o["max-body-bytes"],
+    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
+    logLevel: o["log-level"],
+    drainTimeoutMs: o["drain-timeout"] * 1000,
+  };
+}
+
+/** validateFlags checks parsed flags against a schema; each problem reads "--flag: reason". */
+function validateFlags<T>(schema: z.ZodType<T>, flags: ParsedFlags): Result<T, string[]> {
+  const parsed = schema.safeParse(Object.fromEntries(flags));
+  if (parsed.success) return ok(parsed.data);
+  return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
+}
+
+/** FlagValues are a binary's validated flags: the shared ones and its own. */
+export type FlagValues<Shape extends z.ZodRawShape> = CommonFlagValues & z.output<z.ZodObject<Shape>>;
+
+/** ServerCommandLineSpec is what one server binary adds to the command line every one of them has. */
+export interface ServerCommandLineSpec<Shape extends z.ZodRawShape, Extra> {
+  readonly ports: DefaultPorts;
+  /** responseBufferHelp says what --max-response-buffer-bytes buffers for in this binary. */
+  readonly responseBufferHelp: string;
+  /**
+   * flags are the binary's own (valueFlag, textFlag, switchFlag), in --help order, after the
+   * listener flags and before logging and drain.
+   */
+  readonly flags: Shape;
+  /** refine adds checks across flags, after the port-collision check. */
+  readonly refine?: (o: FlagValues<Shape>, ctx: z.RefinementCtx) => void;
+  /** options turns validated flags into the binary's own options (env: the process environment). */
+  readonly options: (o: FlagValues<Shape>, env: NodeJS.ProcessEnv) => Extra;
+}
+
+/** ServerCommandLine is a binary's flag list, its validation into options, and its defaults. */
+export interface ServerCommandLine<O> {
+  readonly flags: readonly FlagSpec[];
+  optionsFromFlags(flags: ParsedFlags, env?: NodeJS.ProcessEnv): Result<O, string[]>;
+  /** defaultOptions are the options with every flag at its default, then overrides (embedding, tests). */
+  defaultOptions(overrides?: Partial<O>): O;
+}
+
+/**
+ * serverCommandLine builds a server binary's command line from the flags every one of them has
+ * (listener, transport, body limits, logging, drain) and the binary's own, so each binary
+ * states only what it adds.
+ */
+export function serverCommandLine<Shape extends z.ZodRawShape, Extra>(
+  spec: ServerCommandLineSpec<Shape, Extra>,
+): ServerCommandLine<ServerOptions & Extra> {
+  const listener = listenerFields(spec.ports, spec.responseBufferHelp);
+  const schema = z.object({ ...listener, ...spec.flags, ...processFields }).superRefine((o, ctx) => {
+    const values = o as FlagValues<Shape>;
+    checkPortCollisions(values, ctx);
+    spec.refine?.(values, ctx);
+  });
+  const optionsFromFlags = (flags: ParsedFlags, env: NodeJS.ProcessEnv = process.env) => {
+    const parsed = validateFlags(schema, flags);
+    if (!parsed.ok) return parsed;
+    const values = parsed.value as FlagValues<Shape>;
+    return ok({ ...serverOptionsFrom(values), ...spec.options(values, env) });
+  };
+  return {
+    flags: [...flagSpecs(listener), ...flagSpecs(spec.flags), ...flagSpecs(processFields), ...HELP_FLAGS],
+    optionsFromFlags,
+    defaultOptions(overrides = {}) {
+      // Defaults never depend on the environment this process happens to run in.
+      const base = optionsFromFlags(new Map(), {});
+      if (!base.ok) throw new Error(base.error.join("; "));
+      return { ...base.value, ...overrides };
+    },
   };
 }
 
 /** checkPortCollisions reports two listeners on one port (0, "pick a free one", never collides). */
-export function checkPortCollisions(
+function checkPortCollisions(
   o: { "grpc-port": number; "grpc-health-port": number; "metrics-port": number },
   ctx: z.RefinementCtx,
 ): void {

@@ -24,6 +24,7 @@ describe("epp flags", () => {
       endpointsFile: undefined,
       pool: undefined,
       drainTimeoutMs: 25_000,
+      transport: "grpc",
     });
   });
 
@@ -65,6 +66,7 @@ describe("epp flags", () => {
     },
     { name: "subset filter off", argv: ["--disable-endpoint-subset-filter"], env: {}, want: { subsetFilter: false } },
     { name: "buffered default", argv: ["--streaming=false"], env: {}, want: { streaming: false } },
+    { name: "connect-node transport", argv: ["--transport", "connect"], env: {}, want: { transport: "connect" } },
   ])("$name", ({ argv, env, want }) => {
     expect(options(argv, env)).toMatchObject(want);
   });
@@ -84,6 +86,7 @@ describe("epp flags", () => {
     { argv: ["--metrics-scrape-timeout", "fast"], error: "--metrics-scrape-timeout: invalid duration" },
     { argv: ["--grpc-port", "70000"], error: "--grpc-port:" },
     { argv: ["--no-such-flag"], error: "unknown flag --no-such-flag" },
+    { argv: ["--transport", "http3"], error: '--transport: "http3" is not a transport (choose grpc or connect)' },
   ])("rejects $argv", ({ argv, error }) => {
     const got = options(argv) as { error: string[] };
     expect(got.error.join("\n")).toContain(error);

@@ -26,12 +26,16 @@ describe("bbr command", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("--grpc-port VALUE");
     expect(r.stdout).toContain("--max-body-bytes");
+    expect(r.stdout).toMatch(/--transport VALUE +ext_proc server library: grpc or connect .*\(default grpc\)/);
   });
 
-  it("exits 2 on a bad command line", () => {
-    const r = runBbr(["--grpc-port", "99999"]);
+  it.each([
+    { argv: ["--grpc-port", "99999"], want: "--grpc-port" },
+    { argv: ["--transport", "quic"], want: 'bbr: --transport: "quic" is not a transport (choose grpc or connect)' },
+  ])("exits 2 on a bad command line: $argv", ({ argv, want }) => {
+    const r = runBbr(argv);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--grpc-port");
+    expect(r.stderr).toContain(want);
   });
 
   it.each([

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { isMap, type Node, parse, parseDocument, type YAMLMap } from "yaml";
 import { bbrConfigSchema } from "../../src/bbr/config/schema.js";
 import { BBR_FLAGS } from "../../src/bbr/server/options.js";
+import { DEFAULT_TRANSPORT, TRANSPORT_KINDS } from "../../src/extproc/transport/transport.js";
 
 // There is no helm binary here, so this checks what can be checked without rendering: the chart's
 // metadata, that every value a template reads exists and is documented, that provider resources
@@ -169,6 +170,16 @@ describe("templates", () => {
       expect(istio).toContain(want);
     }
     expect(read("templates/_helpers.tpl")).toContain("{{- if . }}FULL_DUPLEX_STREAMED{{ else }}NONE{{ end }}");
+  });
+
+  it("passes transport as --transport, defaulting to bbr's default, one of the transports bbr knows", () => {
+    const deployment = templates.find((t) => t.name === "deployment.yaml")!.text;
+    expect(deployment).toContain("            - --transport={{ .Values.transport }}\n");
+    expect(values["transport"]).toBe(DEFAULT_TRANSPORT);
+    expect(TRANSPORT_KINDS).toContain(values["transport"]);
+    const comment = read("values.yaml").match(/# -- ext_proc server library.*\n.*\n/)?.[0] ?? "";
+    for (const kind of TRANSPORT_KINDS) expect(comment).toContain(kind);
+    expect(Object.keys(values["flags"] as object)).not.toContain("transport");
   });
 
   it("rolls pods on a config change only when hot reload is off", () => {

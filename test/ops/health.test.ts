@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { EXT_PROC_SERVICE } from "../../src/extproc/transport/grpc.js";
+import { EXT_PROC_SERVICE } from "../../src/extproc/transport/service.js";
 import { type RunningBbr, startBbr } from "../support/bbr-test-server.js";
 import { requestBody, requestHeaders, summarize } from "../support/messages.js";
 import { HealthTestClient, ServingStatus } from "./support/health-client.js";

@@ -6,7 +6,8 @@ import { BbrMetrics } from "../../src/bbr/metrics.js";
 import { bbrStreamFactory } from "../../src/bbr/server/stream-factory.js";
 import { BbrStreamProcessor } from "../../src/bbr/pipeline/stream-processor.js";
 import { silentLogger } from "../../src/common/logger.js";
-import { EXT_PROC_PROCESS_PATH, EXT_PROC_SERVICE, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
+import { extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
+import { EXT_PROC_PROCESS_PATH, EXT_PROC_SERVICE } from "../../src/extproc/transport/service.js";
 import type {
   ProcessingRequest,
   ProcessingResponse,
@@ -68,7 +69,7 @@ describe("OpenTelemetry tracing", () => {
         logger: silentLogger(),
       };
       const sink = { send() {}, close() {}, fail() {} };
-      expect(bbrStreamFactory(env, new grpc.Metadata(), true)(sink)).toBeInstanceOf(BbrStreamProcessor);
+      expect(bbrStreamFactory(env, { get: () => undefined, keys: () => [] }, true)(sink)).toBeInstanceOf(BbrStreamProcessor);
     });
   });
 

@@ -8,6 +8,7 @@ import { BbrServer } from "../../src/bbr/server/bbr-server.js";
 import { type BbrServerOptions, defaultOptions } from "../../src/bbr/server/options.js";
 import { testRegistry } from "../fixtures/plugins/test-plugins.js";
 import { ExtProcTestClient } from "./ext-proc-client.js";
+import { testTransport } from "./transport.js";
 
 /** RunningBbr is a real BBR server on loopback plus a client connected to it. */
 export interface RunningBbr {
@@ -36,6 +37,7 @@ export async function startBbr(config?: string, overrides: Partial<BbrServerOpti
     bindAddress: "127.0.0.1",
     logLevel: "silent",
     drainTimeoutMs: 2000,
+    transport: testTransport(),
     configPath: config === undefined ? undefined : writeConfig(config),
     ...overrides,
   });

@@ -1,6 +1,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { EXT_PROC_PROCESS_PATH, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
+import { extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
+import { EXT_PROC_PROCESS_PATH } from "../../src/extproc/transport/service.js";
 import {
   type ProcessingRequest,
   ProcessingRequestSchema,
@@ -102,6 +103,12 @@ export class TestStream {
   }
 }
 
+/** OpenOptions shape one test stream's call. */
+export interface OpenOptions {
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly deadlineMs?: number;
+}
+
 /** ExtProcTestClient is a grpc-js client for the ext_proc service: the Envoy side in tests. */
 export class ExtProcTestClient {
   private readonly client: grpc.Client;
@@ -114,14 +121,29 @@ export class ExtProcTestClient {
     });
   }
 
-  /** open starts a new Process stream. */
-  open(): TestStream {
+  /** open starts a new Process stream, optionally with call metadata (text values) and a deadline. */
+  open(options: OpenOptions = {}): TestStream {
+    const metadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(options.metadata ?? {})) metadata.set(key, value);
+    const callOptions: grpc.CallOptions =
+      options.deadlineMs === undefined ? {} : { deadline: new Date(Date.now() + options.deadlineMs) };
     const call = this.client.makeBidiStreamRequest(
       EXT_PROC_PROCESS_PATH,
       processDef.requestSerialize as (m: ProcessingRequest) => Buffer,
       processDef.responseDeserialize as (b: Buffer) => ProcessingResponse,
+      metadata,
+      callOptions,
     );
     return new TestStream(call);
+  }
+
+  /** openRaw starts a Process stream whose messages are raw bytes (to send what no encoder would). */
+  openRaw(): grpc.ClientDuplexStream<Buffer, ProcessingResponse> {
+    return this.client.makeBidiStreamRequest(
+      EXT_PROC_PROCESS_PATH,
+      (b: Buffer) => b,
+      processDef.responseDeserialize as (b: Buffer) => ProcessingResponse,
+    );
   }
 
   close(): void {

@@ -1,11 +1,10 @@
-import type * as grpc from "@grpc/grpc-js";
 import { createLogger, type Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { packageVersion } from "../../common/version.js";
-import { EXT_PROC_SERVICE } from "../../extproc/transport/grpc.js";
+import { EXT_PROC_SERVICE } from "../../extproc/transport/service.js";
 import { type HealthState, ServingStatus } from "../../runtime/health/health-service.js";
 import { loadServingTls, type ServingTls } from "../../runtime/tls/serving-credentials.js";
-import { ExtProcRuntime, type RuntimePorts } from "../../runtime/extproc-runtime.js";
+import { ExtProcRuntime, MESSAGE_OVERHEAD_BYTES, type RuntimePorts } from "../../runtime/extproc-runtime.js";
 import { adminRoute } from "../admin/admin-route.js";
 import type { ConfigError } from "../../common/config-error.js";
 import { closePlugins } from "../../plugin/close.js";
@@ -31,9 +30,6 @@ export interface BbrServerDeps {
 
 /** BoundPorts are the ports actually listened on (useful when 0 was asked for). */
 export type BoundPorts = RuntimePorts;
-
-// Room for protobuf framing and headers on top of the largest body a message may carry.
-const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
 
 /**
  * BbrServer is a running BBR: the shared ext_proc runtime (ext_proc gRPC, gRPC health, HTTP
@@ -81,20 +77,14 @@ export class BbrServer implements BbrEnvironment {
     metrics.info.set({ commit: process.env["BUILD_COMMIT"] ?? "unknown", build_ref: packageVersion() }, 1);
     const server = new BbrServer(options, logger, metrics, loaded.value, tls);
     try {
-      server.runtime = await ExtProcRuntime.start({
-        name: "bbr",
-        bindAddress: options.bindAddress,
-        grpcPort: options.grpcPort,
-        grpcHealthPort: options.grpcHealthPort,
-        metricsPort: options.metricsPort,
-        maxMessageBytes: options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES,
+      server.runtime = await ExtProcRuntime.start("bbr", options, {
         registry: metrics.registry,
         logger,
         healthServices: [EXT_PROC_SERVICE],
-        credentials: tls?.credentials,
+        tls: tls?.identity,
         // The processor reads settings() when it is created, right after opened() took the
         // lease, in the same tick: lease and settings are of the same generation.
-        createHandler: (sink, metadata: grpc.Metadata) => bbrStreamFactory(server, metadata, options.tracing)(sink),
+        createHandler: (sink, callHeaders) => bbrStreamFactory(server, callHeaders, options.tracing)(sink),
         observerFor: () => server.streamObserver(),
         extraRoutes: [
           adminRoute(
@@ -114,7 +104,13 @@ export class BbrServer implements BbrEnvironment {
     }
     server.runtime.health.setAll(ServingStatus.SERVING);
     logger.info(
-      { ports: server.ports, config: loaded.value.source, version: packageVersion(), tls: server.tlsSummary() },
+      {
+        ports: server.ports,
+        transport: options.transport,
+        config: loaded.value.source,
+        version: packageVersion(),
+        tls: server.tlsSummary(),
+      },
       "bbr serving",
     );
     return ok(server);

@@ -17,6 +17,11 @@ describe("bbr flags", () => {
     expect(o.maxBodyBytes).toBe(32 * 1024 * 1024);
     expect(o.maxResponseBufferBytes).toBe(o.maxBodyBytes);
     expect(o.drainTimeoutMs).toBe(25_000);
+    expect(o.transport).toBe("grpc");
+  });
+
+  it.each(["grpc", "connect"])("reads --transport %s", (transport) => {
+    expect(parse(["--transport", transport]).value?.transport).toBe(transport);
   });
 
   it("reads overrides in both --flag value and --flag=value forms", () => {
@@ -34,6 +39,8 @@ describe("bbr flags", () => {
     { argv: ["--config"], want: "--config needs a value" },
     { argv: ["--log-level", "loud"], want: "--log-level" },
     { argv: ["--max-header-value-bytes", "20000"], want: "16384" },
+    { argv: ["--transport", "quic"], want: '--transport: "quic" is not a transport (choose grpc or connect)' },
+    { argv: ["--transport"], want: "--transport needs a value" },
   ])("refuses $argv", ({ argv, want }) => {
     const { error } = parse(argv);
     expect(error?.join("\n")).toContain(want);

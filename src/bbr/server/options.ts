@@ -1,37 +1,17 @@
-import { z } from "zod";
-import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import type { LogLevel } from "../../common/logger.js";
-import { err, ok, type Result } from "../../common/result.js";
-import {
-  booleanFlag,
-  checkPortCollisions,
-  commonFlagFields,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_METRICS_PORT,
-  listenerFlags,
-  PROCESS_FLAGS,
-  positiveIntFlag,
-} from "../../runtime/server-flags.js";
+import type { ParsedFlags } from "../../common/flags.js";
+import type { Result } from "../../common/result.js";
+import type { ServerOptions } from "../../runtime/server-flags.js";
+import { positiveIntFlag, serverCommandLine, switchFlag, textFlag, valueFlag } from "../../runtime/server-flags.js";
 import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../api/headers.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are GIE's BBR ports. */
 export const DEFAULT_GRPC_PORT = 9004;
 export const DEFAULT_HEALTH_PORT = 9005;
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_METRICS_PORT };
 
 /** BbrServerOptions configure one BBR process. */
-export interface BbrServerOptions {
-  readonly grpcPort: number;
-  readonly grpcHealthPort: number;
-  readonly metricsPort: number;
-  readonly bindAddress: string;
-  readonly streaming: boolean;
+export interface BbrServerOptions extends ServerOptions {
   readonly configPath: string | undefined;
-  readonly maxBodyBytes: number;
-  readonly maxResponseBufferBytes: number;
   readonly maxHeaderValueBytes: number;
-  readonly logLevel: LogLevel;
-  readonly drainTimeoutMs: number;
   /** secureServing serves TLS on the ext_proc port (never on the health or metrics ports). */
   readonly secureServing: boolean;
   /** certPath is a PEM certificate file or a tls.crt/tls.key directory; absent means self-signed. */
@@ -45,77 +25,35 @@ export interface BbrServerOptions {
   readonly exposeAdminApi: boolean;
 }
 
-/** BBR_FLAGS are the command-line flags of `bbr` (GIE-compatible names where GIE has them). */
-export const BBR_FLAGS: readonly FlagSpec[] = [
-  ...listenerFlags({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
-  { name: "config", kind: "string", help: "plugin config YAML file (default: embedded config)" },
-  {
-    name: "max-body-bytes",
-    kind: "string",
-    help: "largest request body; larger is answered 413",
-    default: String(DEFAULT_MAX_BODY_BYTES),
+const commandLine = serverCommandLine({
+  ports: { grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT },
+  responseBufferHelp: "largest response body buffered for whole-body response plugins",
+  flags: {
+    config: textFlag("plugin config YAML file (default: embedded config)"),
+    "max-header-value-bytes": valueFlag(
+      positiveIntFlag
+        .max(16384, "Envoy refuses header values over 16384 bytes")
+        .default(DEFAULT_MAX_HEADER_VALUE_BYTES),
+      "largest header value a plugin may set; larger is answered 400",
+      String(DEFAULT_MAX_HEADER_VALUE_BYTES),
+    ),
+    "secure-serving": switchFlag(
+      "false",
+      "serve TLS on the ext_proc port (self-signed certificate unless --cert-path)",
+    ),
+    "cert-path": textFlag("TLS certificate PEM file, or a directory with tls.crt and tls.key"),
+    "key-path": textFlag("TLS private key PEM file (when --cert-path is a file)"),
+    tracing: switchFlag("true", "create OpenTelemetry spans when an OpenTelemetry SDK is registered"),
+    "watch-config": switchFlag(
+      "true",
+      "reload --config when the file changes (invalid versions are refused; the last good one keeps serving)",
+    ),
+    "expose-admin-api": switchFlag(
+      "false",
+      "answer the admin API (bbr.admin.v1.AdminService on the metrics port) from any address, not only loopback",
+    ),
   },
-  {
-    name: "max-response-buffer-bytes",
-    kind: "string",
-    help: "largest response body buffered for whole-body response plugins",
-    default: "same as --max-body-bytes",
-  },
-  {
-    name: "max-header-value-bytes",
-    kind: "string",
-    help: "largest header value a plugin may set; larger is answered 400",
-    default: String(DEFAULT_MAX_HEADER_VALUE_BYTES),
-  },
-  {
-    name: "secure-serving",
-    kind: "boolean",
-    help: "serve TLS on the ext_proc port (self-signed certificate unless --cert-path)",
-    default: "false",
-  },
-  { name: "cert-path", kind: "string", help: "TLS certificate PEM file, or a directory with tls.crt and tls.key" },
-  { name: "key-path", kind: "string", help: "TLS private key PEM file (when --cert-path is a file)" },
-  {
-    name: "tracing",
-    kind: "boolean",
-    help: "create OpenTelemetry spans when an OpenTelemetry SDK is registered",
-    default: "true",
-  },
-  {
-    name: "watch-config",
-    kind: "boolean",
-    help: "reload --config when the file changes (invalid versions are refused; the last good one keeps serving)",
-    default: "true",
-  },
-  {
-    name: "expose-admin-api",
-    kind: "boolean",
-    help: "answer the admin API (bbr.admin.v1.AdminService on the metrics port) from any address, not only loopback",
-    default: "false",
-  },
-  ...PROCESS_FLAGS,
-];
-
-const positiveInt = positiveIntFlag;
-
-const optionsSchema = z
-  .object({
-    ...commonFlagFields({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
-    config: z.string().min(1).optional(),
-    "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
-    "max-response-buffer-bytes": positiveInt.optional(),
-    "max-header-value-bytes": positiveInt
-      .max(16384, "Envoy refuses header values over 16384 bytes")
-      .default(DEFAULT_MAX_HEADER_VALUE_BYTES),
-    "secure-serving": booleanFlag("false"),
-    "cert-path": z.string().min(1).optional(),
-    "key-path": z.string().min(1).optional(),
-    tracing: booleanFlag("true"),
-    "watch-config": booleanFlag("true"),
-    "expose-admin-api": booleanFlag("false"),
-  })
-  .superRefine((o, ctx) => {
-    checkPortCollisions(o, ctx);
+  refine: (o, ctx) => {
     // A certificate without --secure-serving would silently serve plaintext.
     for (const flag of ["cert-path", "key-path"] as const) {
       if (o[flag] !== undefined && !o["secure-serving"]) {
@@ -125,39 +63,26 @@ const optionsSchema = z
     if (o["key-path"] !== undefined && o["cert-path"] === undefined) {
       ctx.addIssue({ code: "custom", path: ["key-path"], message: "--key-path needs --cert-path" });
     }
-  });
-
-/** optionsFromFlags validates parsed flags into server options. */
-export function optionsFromFlags(flags: ParsedFlags): Result<BbrServerOptions, string[]> {
-  const parsed = optionsSchema.safeParse(Object.fromEntries(flags));
-  if (!parsed.success) {
-    return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
-  }
-  const o = parsed.data;
-  return ok({
-    grpcPort: o["grpc-port"],
-    grpcHealthPort: o["grpc-health-port"],
-    metricsPort: o["metrics-port"],
-    bindAddress: o["bind-address"],
-    streaming: o.streaming,
+  },
+  options: (o) => ({
     configPath: o.config,
-    maxBodyBytes: o["max-body-bytes"],
-    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
     maxHeaderValueBytes: o["max-header-value-bytes"],
-    logLevel: o["log-level"],
-    drainTimeoutMs: o["drain-timeout"] * 1000,
     secureServing: o["secure-serving"],
     certPath: o["cert-path"],
     keyPath: o["key-path"],
     tracing: o.tracing,
     watchConfig: o["watch-config"],
     exposeAdminApi: o["expose-admin-api"],
-  });
-}
+  }),
+});
+
+/** BBR_FLAGS are the command-line flags of `bbr` (GIE-compatible names where GIE has them). */
+export const BBR_FLAGS = commandLine.flags;
+
+/** optionsFromFlags validates parsed flags into server options. */
+export const optionsFromFlags: (flags: ParsedFlags) => Result<BbrServerOptions, string[]> = (flags) =>
+  commandLine.optionsFromFlags(flags);
 
 /** defaultOptions are the options with every flag at its default (for embedding and tests). */
-export function defaultOptions(overrides: Partial<BbrServerOptions> = {}): BbrServerOptions {
-  const base = optionsFromFlags(new Map());
-  if (!base.ok) throw new Error(base.error.join("; "));
-  return { ...base.value, ...overrides };
-}
+export const defaultOptions: (overrides?: Partial<BbrServerOptions>) => BbrServerOptions = (overrides) =>
+  commandLine.defaultOptions(overrides);

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
-import { EXT_PROC_PROCESS_PATH, extProcServiceDefinition } from "../../extproc/transport/grpc.js";
+import { extProcServiceDefinition } from "../../extproc/transport/grpc.js";
+import { EXT_PROC_PROCESS_PATH } from "../../extproc/transport/service.js";
 import type { ProcessingRequest, ProcessingResponse } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import type { ProcessorConfig } from "./config.js";
 

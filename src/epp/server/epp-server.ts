@@ -3,7 +3,7 @@ import type { ConfigError } from "../../common/config-error.js";
 import { createLogger, type Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
 import { packageVersion } from "../../common/version.js";
-import { EXT_PROC_SERVICE } from "../../extproc/transport/grpc.js";
+import { EXT_PROC_SERVICE } from "../../extproc/transport/service.js";
 import { ServingStatus } from "../../runtime/health/health-service.js";
 import { ExtProcRuntime, type RuntimePorts } from "../../runtime/extproc-runtime.js";
 import { closePlugins } from "../../plugin/close.js";
@@ -35,9 +35,6 @@ export interface EppServerDeps {
 /** HEALTH_LIVENESS and HEALTH_READINESS are the gRPC health service names the protocol requires. */
 export const HEALTH_LIVENESS = "liveness";
 export const HEALTH_READINESS = "readiness";
-
-// Room for protobuf framing and headers on top of the largest body a message may carry.
-const MESSAGE_OVERHEAD_BYTES = 1024 * 1024;
 
 interface Discovery {
   stop(): void | Promise<void>;
@@ -194,13 +191,7 @@ export class EppServer {
 
     let runtime: ExtProcRuntime;
     try {
-      runtime = await ExtProcRuntime.start({
-        name: "epp",
-        bindAddress: options.bindAddress,
-        grpcPort: options.grpcPort,
-        grpcHealthPort: options.grpcHealthPort,
-        metricsPort: options.metricsPort,
-        maxMessageBytes: options.maxBodyBytes + MESSAGE_OVERHEAD_BYTES,
+      runtime = await ExtProcRuntime.start("epp", options, {
         registry: metrics.registry,
         logger,
         healthServices: [HEALTH_LIVENESS, HEALTH_READINESS, EXT_PROC_SERVICE],
@@ -220,7 +211,10 @@ export class EppServer {
         runtime.health.set(service, ServingStatus.SERVING);
       logger.info({ endpoints: store.list().length }, "endpoints synced; ready");
     });
-    logger.info({ ports: runtime.ports, config: config.source, version: packageVersion() }, "epp serving");
+    logger.info(
+      { ports: runtime.ports, transport: options.transport, config: config.source, version: packageVersion() },
+      "epp serving",
+    );
     return ok(server);
   }
 

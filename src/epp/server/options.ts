@@ -1,23 +1,13 @@
-import { z } from "zod";
 import { durationSchema } from "../../common/duration.js";
-import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
-import type { LogLevel } from "../../common/logger.js";
-import { err, ok, type Result } from "../../common/result.js";
-import {
-  checkPortCollisions,
-  commonFlagFields,
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_METRICS_PORT,
-  listenerFlags,
-  PROCESS_FLAGS,
-  positiveIntFlag,
-} from "../../runtime/server-flags.js";
+import type { ParsedFlags } from "../../common/flags.js";
+import type { Result } from "../../common/result.js";
+import type { ServerOptions } from "../../runtime/server-flags.js";
+import { serverCommandLine, switchFlag, textFlag, valueFlag } from "../../runtime/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are the reference EPP's ports. */
 export const DEFAULT_GRPC_PORT = 9002;
 export const DEFAULT_HEALTH_PORT = 9003;
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_METRICS_PORT };
 
 /** KubernetesPoolOptions select Kubernetes discovery (an InferencePool and its pods). */
 export interface KubernetesPoolOptions {
@@ -29,12 +19,7 @@ export interface KubernetesPoolOptions {
 }
 
 /** EppServerOptions configure one EPP process. */
-export interface EppServerOptions {
-  readonly grpcPort: number;
-  readonly grpcHealthPort: number;
-  readonly metricsPort: number;
-  readonly bindAddress: string;
-  readonly streaming: boolean;
+export interface EppServerOptions extends ServerOptions {
   readonly configFile: string | undefined;
   readonly configText: string | undefined;
   /** endpointsFile is the static discovery file; undefined with no pool means the embedded default. */
@@ -45,86 +30,32 @@ export interface EppServerOptions {
   readonly metricsScrapeTimeoutMs: number;
   readonly metricsStalenessMs: number;
   readonly subsetFilter: boolean;
-  readonly maxBodyBytes: number;
-  readonly maxResponseBufferBytes: number;
-  readonly logLevel: LogLevel;
-  readonly drainTimeoutMs: number;
 }
 
-/** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
-export const EPP_FLAGS: readonly FlagSpec[] = [
-  ...listenerFlags({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
-  { name: "config-file", kind: "string", help: "EndpointPickerConfig YAML file (default: embedded config)" },
-  { name: "config-text", kind: "string", help: "EndpointPickerConfig YAML given inline" },
-  {
-    name: "endpoints-file",
-    kind: "string",
-    help: "static endpoints YAML, watched for changes (default: 127.0.0.1:8000)",
-  },
-  {
-    name: "pool-name",
-    kind: "string",
-    help: "discover endpoints from this InferencePool and its Ready pods (Kubernetes)",
-  },
-  { name: "pool-namespace", kind: "string", help: "namespace of the InferencePool", default: "$NAMESPACE or default" },
-  { name: "pool-group", kind: "string", help: "API group of the InferencePool", default: DEFAULT_POOL_GROUP },
-  {
-    name: "kubeconfig",
-    kind: "string",
-    help: "kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)",
-  },
-  { name: "objectives-file", kind: "string", help: "YAML list of inference objectives (name, priority), watched" },
-  { name: "refresh-metrics-interval", kind: "string", help: "model-server metrics scrape interval", default: "50ms" },
-  { name: "metrics-scrape-timeout", kind: "string", help: "deadline of one metrics scrape", default: "1s" },
-  {
-    name: "metrics-staleness-threshold",
-    kind: "string",
-    help: "age after which an endpoint's metrics count as unknown",
-    default: "2s",
-  },
-  { name: "disable-endpoint-subset-filter", kind: "boolean", help: "ignore the data plane's endpoint subset hint" },
-  {
-    name: "max-body-bytes",
-    kind: "string",
-    help: "largest request body; larger is answered 413",
-    default: String(DEFAULT_MAX_BODY_BYTES),
-  },
-  {
-    name: "max-response-buffer-bytes",
-    kind: "string",
-    help: "largest non-streaming response copied to read token usage",
-    default: "same as --max-body-bytes",
-  },
-  ...PROCESS_FLAGS,
-];
-
-const positiveInt = positiveIntFlag;
 const positiveDuration = durationSchema.refine((ms) => ms > 0, "must be greater than 0");
-const bool = z
-  .enum(["true", "false"])
-  .default("false")
-  .transform((v) => v === "true");
 
-const optionsSchema = z
-  .object({
-    ...commonFlagFields({ grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT, metrics: DEFAULT_METRICS_PORT }),
-    "config-file": z.string().min(1).optional(),
-    "config-text": z.string().min(1).optional(),
-    "endpoints-file": z.string().min(1).optional(),
-    "pool-name": z.string().min(1).optional(),
-    "pool-namespace": z.string().min(1).optional(),
-    "pool-group": z.string().min(1).optional(),
-    kubeconfig: z.string().min(1).optional(),
-    "objectives-file": z.string().min(1).optional(),
-    "refresh-metrics-interval": positiveDuration.default(50),
-    "metrics-scrape-timeout": positiveDuration.default(1000),
-    "metrics-staleness-threshold": positiveDuration.default(2000),
-    "disable-endpoint-subset-filter": bool,
-    "max-body-bytes": positiveInt.default(DEFAULT_MAX_BODY_BYTES),
-    "max-response-buffer-bytes": positiveInt.optional(),
-  })
-  .superRefine((o, ctx) => {
-    checkPortCollisions(o, ctx);
+const commandLine = serverCommandLine({
+  ports: { grpc: DEFAULT_GRPC_PORT, health: DEFAULT_HEALTH_PORT },
+  responseBufferHelp: "largest non-streaming response copied to read token usage",
+  flags: {
+    "config-file": textFlag("EndpointPickerConfig YAML file (default: embedded config)"),
+    "config-text": textFlag("EndpointPickerConfig YAML given inline"),
+    "endpoints-file": textFlag("static endpoints YAML, watched for changes (default: 127.0.0.1:8000)"),
+    "pool-name": textFlag("discover endpoints from this InferencePool and its Ready pods (Kubernetes)"),
+    "pool-namespace": textFlag("namespace of the InferencePool", "$NAMESPACE or default"),
+    "pool-group": textFlag("API group of the InferencePool", DEFAULT_POOL_GROUP),
+    kubeconfig: textFlag("kubeconfig file (default: in-cluster, then $KUBECONFIG or ~/.kube/config)"),
+    "objectives-file": textFlag("YAML list of inference objectives (name, priority), watched"),
+    "refresh-metrics-interval": valueFlag(positiveDuration.default(50), "model-server metrics scrape interval", "50ms"),
+    "metrics-scrape-timeout": valueFlag(positiveDuration.default(1000), "deadline of one metrics scrape", "1s"),
+    "metrics-staleness-threshold": valueFlag(
+      positiveDuration.default(2000),
+      "age after which an endpoint's metrics count as unknown",
+      "2s",
+    ),
+    "disable-endpoint-subset-filter": switchFlag("false", "ignore the data plane's endpoint subset hint"),
+  },
+  refine: (o, ctx) => {
     if (o["config-file"] !== undefined && o["config-text"] !== undefined) {
       ctx.addIssue({ code: "custom", path: ["config-text"], message: "give --config-file or --config-text, not both" });
     }
@@ -140,50 +71,41 @@ const optionsSchema = z
         if (o[flag] !== undefined) ctx.addIssue({ code: "custom", path: [flag], message: "needs --pool-name" });
       }
     }
-  });
+  },
+  // env supplies the pool namespace default, as the reference EPP's $NAMESPACE does.
+  options: (o, env) => {
+    const poolName = o["pool-name"];
+    return {
+      configFile: o["config-file"],
+      configText: o["config-text"],
+      endpointsFile: o["endpoints-file"],
+      pool:
+        poolName === undefined
+          ? undefined
+          : {
+              poolName,
+              poolNamespace: o["pool-namespace"] ?? (env["NAMESPACE"] || "default"),
+              poolGroup: o["pool-group"] ?? DEFAULT_POOL_GROUP,
+              kubeconfig: o.kubeconfig,
+            },
+      objectivesFile: o["objectives-file"],
+      refreshMetricsIntervalMs: o["refresh-metrics-interval"],
+      metricsScrapeTimeoutMs: o["metrics-scrape-timeout"],
+      metricsStalenessMs: o["metrics-staleness-threshold"],
+      subsetFilter: !o["disable-endpoint-subset-filter"],
+    };
+  },
+});
+
+/** EPP_FLAGS are the command-line flags of `epp` (the reference EPP's names where it has them). */
+export const EPP_FLAGS = commandLine.flags;
 
 /** optionsFromFlags validates parsed flags into server options (env supplies the pool namespace default). */
-export function optionsFromFlags(
-  flags: ParsedFlags,
-  env: NodeJS.ProcessEnv = process.env,
-): Result<EppServerOptions, string[]> {
-  const parsed = optionsSchema.safeParse(Object.fromEntries(flags));
-  if (!parsed.success) return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
-  const o = parsed.data;
-  const poolName = o["pool-name"];
-  return ok({
-    grpcPort: o["grpc-port"],
-    grpcHealthPort: o["grpc-health-port"],
-    metricsPort: o["metrics-port"],
-    bindAddress: o["bind-address"],
-    streaming: o.streaming,
-    configFile: o["config-file"],
-    configText: o["config-text"],
-    endpointsFile: o["endpoints-file"],
-    pool:
-      poolName === undefined
-        ? undefined
-        : {
-            poolName,
-            poolNamespace: o["pool-namespace"] ?? (env["NAMESPACE"] || "default"),
-            poolGroup: o["pool-group"] ?? DEFAULT_POOL_GROUP,
-            kubeconfig: o.kubeconfig,
-          },
-    objectivesFile: o["objectives-file"],
-    refreshMetricsIntervalMs: o["refresh-metrics-interval"],
-    metricsScrapeTimeoutMs: o["metrics-scrape-timeout"],
-    metricsStalenessMs: o["metrics-staleness-threshold"],
-    subsetFilter: !o["disable-endpoint-subset-filter"],
-    maxBodyBytes: o["max-body-bytes"],
-    maxResponseBufferBytes: o["max-response-buffer-bytes"] ?? o["max-body-bytes"],
-    logLevel: o["log-level"],
-    drainTimeoutMs: o["drain-timeout"] * 1000,
-  });
-}
+export const optionsFromFlags: (flags: ParsedFlags, env?: NodeJS.ProcessEnv) => Result<EppServerOptions, string[]> = (
+  flags,
+  env,
+) => commandLine.optionsFromFlags(flags, env);
 
 /** defaultOptions are the options with every flag at its default (for embedding and tests). */
-export function defaultOptions(overrides: Partial<EppServerOptions> = {}): EppServerOptions {
-  const base = optionsFromFlags(new Map(), {});
-  if (!base.ok) throw new Error(base.error.join("; "));
-  return { ...base.value, ...overrides };
-}
+export const defaultOptions: (overrides?: Partial<EppServerOptions>) => EppServerOptions = (overrides) =>
+  commandLine.defaultOptions(overrides);

@@ -1,167 +1,96 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import {
-  type ProcessingRequest,
-  ProcessingRequestSchema,
-  type ProcessingResponse,
-  ProcessingResponseSchema,
+import type {
+  ProcessingRequest,
+  ProcessingResponse,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import { type ResponseSink, StreamError, type StreamErrorCode, type StreamHandlerFactory } from "./stream.js";
-
-/** EXT_PROC_SERVICE is the fully-qualified ext_proc service name (also used for health). */
-export const EXT_PROC_SERVICE = "envoy.service.ext_proc.v3.ExternalProcessor";
-
-/** EXT_PROC_PROCESS_PATH is the HTTP/2 path of the Process RPC. */
-export const EXT_PROC_PROCESS_PATH = `/${EXT_PROC_SERVICE}/Process`;
+import {
+  decodeRequest,
+  decodeResponse,
+  EXT_PROC_PROCESS_PATH,
+  type ExtProcMessageLimits,
+  encodeRequest,
+  encodeResponse,
+} from "./service.js";
+import type { CallHeaders, StreamService } from "./stream.js";
+import { StreamDriver, type StreamWire } from "./stream-driver.js";
+import {
+  type DrainOutcome,
+  type ExtProcTransport,
+  type ExtProcTransportOptions,
+  type TlsIdentitySource,
+  untilDeadline,
+} from "./transport.js";
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/**
- * extProcServiceDefinition serves the buf-generated protobuf-es messages through grpc-js.
- * Decoding keeps body bytes as views of the received frame (protobuf-es reads bytes fields
- * with subarray), so a body chunk is never copied on the way in.
- */
+/** extProcServiceDefinition serves the buf-generated protobuf-es messages through grpc-js. */
 export const extProcServiceDefinition: grpc.ServiceDefinition = {
   Process: {
     path: EXT_PROC_PROCESS_PATH,
     requestStream: true,
     responseStream: true,
-    requestSerialize: (m: ProcessingRequest) => asBuffer(toBinary(ProcessingRequestSchema, m)),
-    requestDeserialize: (b: Buffer) => fromBinary(ProcessingRequestSchema, b),
-    responseSerialize: (m: ProcessingResponse) => asBuffer(toBinary(ProcessingResponseSchema, m)),
-    responseDeserialize: (b: Buffer) => fromBinary(ProcessingResponseSchema, b),
+    requestSerialize: (m: ProcessingRequest) => asBuffer(encodeRequest(m)),
+    requestDeserialize: decodeRequest,
+    responseSerialize: (m: ProcessingResponse) => asBuffer(encodeResponse(m)),
+    responseDeserialize: decodeResponse,
   },
 };
 
-const GRPC_STATUS_BY_STREAM_CODE: Readonly<Record<StreamErrorCode, grpc.status>> = {
-  InvalidArgument: grpc.status.INVALID_ARGUMENT,
-  FailedPrecondition: grpc.status.FAILED_PRECONDITION,
-  Internal: grpc.status.INTERNAL,
-  Unavailable: grpc.status.UNAVAILABLE,
-  ResourceExhausted: grpc.status.RESOURCE_EXHAUSTED,
-};
+type ExtProcCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
-// A stream whose handler is slower than Envoy sends stops reading at this many queued
-// messages, so a flood cannot grow memory without bound.
-const MAX_QUEUED_MESSAGES = 64;
-
-/** StreamObserver hears about stream starts and ends (metrics, drain accounting). */
-export interface StreamObserver {
-  opened(): void;
-  closed(): void;
+/** GrpcCallWire moves one grpc-js call's messages for its StreamDriver. */
+class GrpcCallWire implements StreamWire {
+  constructor(private readonly call: ExtProcCall) {}
+  write(response: ProcessingResponse): void {
+    this.call.write(response);
+  }
+  end(): void {
+    this.call.end();
+  }
+  endWithStatus(code: number, details: string): void {
+    this.call.emit("error", { code, details });
+  }
+  pause(): void {
+    this.call.pause();
+  }
+  resume(): void {
+    this.call.resume();
+  }
 }
 
-/**
- * serveExtProcStream adapts one grpc-js duplex call to a transport-free StreamHandler:
- * in-order delivery, one message at a time, and a single end of stream.
- */
-export function serveExtProcStream(
-  call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>,
-  createHandler: StreamHandlerFactory,
-  observer?: StreamObserver,
-): void {
-  let finished = false;
-  const finish = () => {
-    if (finished) return false;
-    finished = true;
-    observer?.closed();
-    return true;
-  };
-  const sink: ResponseSink = {
-    send(response) {
-      if (!finished) call.write(response);
-    },
-    close() {
-      if (finish()) call.end();
-    },
-    fail(error) {
-      if (finish()) {
-        call.emit("error", { code: GRPC_STATUS_BY_STREAM_CODE[error.code], details: error.message });
-      }
-    },
-  };
-  observer?.opened();
-  const handler = createHandler(sink);
-  const queue: ProcessingRequest[] = [];
-  let busy = false;
-  let peerEnded = false;
-  let paused = false;
+/** MetadataHeaders reads a call's grpc-js metadata as CallHeaders (text values only). */
+class MetadataHeaders implements CallHeaders {
+  constructor(private readonly metadata: grpc.Metadata) {}
+  get(key: string): string | undefined {
+    const value = this.metadata.get(key)[0];
+    return typeof value === "string" ? value : undefined;
+  }
+  keys(): string[] {
+    return Object.keys(this.metadata.getMap());
+  }
+}
 
-  const failWith = (e: unknown) => {
-    sink.fail(e instanceof StreamError ? e : new StreamError("Internal", `processing failed: ${describe(e)}`));
-  };
-  const deliver = (message: ProcessingRequest): void => {
-    let pending: void | Promise<void>;
-    try {
-      pending = handler.onMessage(message);
-    } catch (e) {
-      failWith(e);
-      return;
-    }
-    if (pending) {
-      busy = true;
-      pending.then(
-        () => {
-          busy = false;
-          drain();
-        },
-        (e: unknown) => {
-          busy = false;
-          failWith(e);
-        },
-      );
-    }
-  };
-  const drain = () => {
-    while (!busy && !finished && queue.length > 0) deliver(queue.shift()!);
-    if (paused && queue.length === 0) {
-      paused = false;
-      call.resume();
-    }
-    if (!busy && queue.length === 0 && peerEnded && !finished) handler.onPeerEnd();
-  };
-
-  call.on("data", (message: ProcessingRequest) => {
-    if (finished) return;
-    if (busy) {
-      queue.push(message);
-      if (queue.length >= MAX_QUEUED_MESSAGES && !paused) {
-        paused = true;
-        call.pause();
-      }
-      return;
-    }
-    deliver(message);
-  });
-  call.on("end", () => {
-    peerEnded = true;
-    if (!busy) drain();
-  });
-  const cancel = () => {
-    queue.length = 0;
-    if (finish()) handler.onCancel();
-  };
+/** serveExtProcStream runs one grpc-js duplex call through a StreamDriver. */
+function serveExtProcStream(call: ExtProcCall, service: StreamService): void {
+  let driver: StreamDriver;
+  try {
+    driver = new StreamDriver(new GrpcCallWire(call), service, new MetadataHeaders(call.metadata));
+  } catch (e) {
+    call.emit("error", { code: grpc.status.INTERNAL, details: `processing failed: ${(e as Error).message}` });
+    return;
+  }
+  call.on("data", (message: ProcessingRequest) => driver.receive(message));
+  call.on("end", () => driver.peerEnd());
+  const cancel = () => driver.cancel();
   call.on("cancelled", cancel);
-  call.on("error", () => {
-    /* grpc-js reports transport errors here; the stream is gone, as with a cancel */
-    cancel();
-  });
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** GrpcServerLimits are the message size limits set deliberately on the ext_proc server. */
-export interface GrpcServerLimits {
-  readonly maxReceiveMessageBytes: number;
-  readonly maxSendMessageBytes: number;
+  // grpc-js reports transport errors here; the stream is gone, as with a cancel.
+  call.on("error", cancel);
 }
 
 /** createGrpcServer builds a grpc-js server with explicit message limits. */
-export function createGrpcServer(limits: GrpcServerLimits): grpc.Server {
+export function createGrpcServer(limits: ExtProcMessageLimits): grpc.Server {
   return new grpc.Server({
     "grpc.max_receive_message_length": limits.maxReceiveMessageBytes,
     "grpc.max_send_message_length": limits.maxSendMessageBytes,
@@ -185,4 +114,69 @@ export function bindServer(
       else resolve(boundPort);
     });
   });
+}
+
+type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
+
+/** grpcTlsCredentials serves a TlsIdentitySource through a grpc-js certificate provider. */
+function grpcTlsCredentials(source: TlsIdentitySource): grpc.ServerCredentials {
+  const listeners = new Map<IdentityListener, () => void>();
+  const provider: grpc.experimental.CertificateProvider = {
+    addIdentityCertificateListener(listener) {
+      listeners.set(
+        listener,
+        source.onRotate((identity) => listener(identity)),
+      );
+      // Deferred: grpc-js registers its own watcher only after this call returns.
+      process.nextTick(() => {
+        if (listeners.has(listener)) listener(source.current());
+      });
+    },
+    removeIdentityCertificateListener(listener) {
+      listeners.get(listener)?.();
+      listeners.delete(listener);
+    },
+    addCaCertificateListener() {
+      /* server-only TLS: no client CA */
+    },
+    removeCaCertificateListener() {},
+  };
+  // grpc-js names its parameters the other way round: the first provider is the identity.
+  return grpc.experimental.createCertificateProviderServerCredentials(provider, null, false);
+}
+
+/** GrpcJsTransport serves ext_proc on @grpc/grpc-js (the default transport). */
+export class GrpcJsTransport implements ExtProcTransport {
+  readonly kind = "grpc" as const;
+  private readonly server: grpc.Server;
+  private draining = false;
+
+  constructor(private readonly options: ExtProcTransportOptions) {
+    this.server = createGrpcServer(options.limits);
+    this.server.addService(extProcServiceDefinition, { Process: (call: ExtProcCall) => this.serve(call) });
+  }
+
+  listen(address: string, port: number): Promise<number> {
+    const tls = this.options.tls;
+    return bindServer(this.server, address, port, tls ? grpcTlsCredentials(tls) : undefined);
+  }
+
+  private serve(call: ExtProcCall): void {
+    if (this.draining) {
+      // Draining: refuse new streams so Envoy picks another replica.
+      call.emit("error", { code: grpc.status.UNAVAILABLE, details: `${this.options.name} is shutting down` });
+      return;
+    }
+    serveExtProcStream(call, this.options.service);
+  }
+
+  drain(deadlineMs: number): Promise<DrainOutcome> {
+    this.draining = true;
+    return untilDeadline(new Promise<void>((resolve) => this.server.tryShutdown(() => resolve())), deadlineMs);
+  }
+
+  async forceClose(): Promise<void> {
+    this.draining = true;
+    this.server.forceShutdown();
+  }
 }

@@ -1,4 +1,7 @@
-import type { ProcessingRequest, ProcessingResponse } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import type {
+  ProcessingRequest,
+  ProcessingResponse,
+} from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 
 /**
  * ResponseSink is how a stream handler talks back to Envoy. Transports implement it; handlers
@@ -14,7 +17,12 @@ export interface ResponseSink {
 }
 
 /** StreamErrorCode is the gRPC status a failed stream ends with. */
-export type StreamErrorCode = "InvalidArgument" | "FailedPrecondition" | "Internal" | "Unavailable" | "ResourceExhausted";
+export type StreamErrorCode =
+  | "InvalidArgument"
+  | "FailedPrecondition"
+  | "Internal"
+  | "Unavailable"
+  | "ResourceExhausted";
 
 /** StreamError ends an ext_proc stream with a gRPC status instead of an HTTP answer. */
 export class StreamError extends Error {
@@ -43,3 +51,29 @@ export interface StreamHandler {
 
 /** StreamHandlerFactory creates the handler for a new stream. */
 export type StreamHandlerFactory = (sink: ResponseSink) => StreamHandler;
+
+/**
+ * CallHeaders are the request headers (gRPC metadata) of one ext_proc call, lower-case keys,
+ * text values only. Envoy propagates its own trace context there. Transports read them lazily,
+ * so a handler that never asks pays nothing.
+ */
+export interface CallHeaders {
+  get(key: string): string | undefined;
+  keys(): string[];
+}
+
+/** StreamObserver hears about stream starts and ends (metrics, drain accounting, config leases). */
+export interface StreamObserver {
+  opened(): void;
+  closed(): void;
+}
+
+/**
+ * StreamService is what a transport serves on each new stream: the observer is told opened()
+ * before the handler is created (in the same tick), and closed() exactly once when the stream
+ * ends, however it ends.
+ */
+export interface StreamService {
+  readonly observe?: () => StreamObserver;
+  readonly createHandler: (sink: ResponseSink, headers: CallHeaders) => StreamHandler;
+}

@@ -2,10 +2,10 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext } from "node:tls";
-import * as grpc from "@grpc/grpc-js";
 import { type Disposable, watchFile } from "../../common/file-watch.js";
 import type { Logger } from "../../common/logger.js";
 import { err, ok, type Result } from "../../common/result.js";
+import type { TlsIdentity, TlsIdentitySource } from "../../extproc/transport/transport.js";
 import { generateSelfSigned } from "./self-signed.js";
 
 /** ServingTlsOptions say where the serving certificate comes from. */
@@ -19,9 +19,10 @@ export interface ServingTlsOptions {
   readonly keyPath?: string | undefined;
 }
 
-/** ServingTls is ready-to-bind gRPC server credentials plus what they serve. */
+/** ServingTls is the identity the ext_proc port serves (on any transport) plus what it is. */
 export interface ServingTls extends Disposable {
-  readonly credentials: grpc.ServerCredentials;
+  /** identity is the key pair now and its rotations; each transport turns it into its own TLS setup. */
+  readonly identity: TlsIdentitySource;
   /** source is "self-signed" or the certificate file path. */
   readonly source: string;
   /** certificate describes the certificate served now (for logs and tests). */
@@ -35,14 +36,12 @@ export interface CertificateInfo {
   readonly validTo: string;
 }
 
-interface KeyPair {
-  readonly certificate: Buffer;
-  readonly privateKey: Buffer;
+interface KeyPair extends TlsIdentity {
   readonly info: CertificateInfo;
 }
 
 /**
- * loadServingTls builds TLS credentials for the ext_proc port. Without a certificate path it
+ * loadServingTls loads the TLS identity of the ext_proc port. Without a certificate path it
  * generates a self-signed one. With one, the files are checked now (a bad or mismatched pair
  * is an error value, so the process exits instead of serving a broken handshake) and then
  * watched: when cert-manager or a Secret update rotates them, new connections get the new
@@ -51,15 +50,14 @@ interface KeyPair {
 export function loadServingTls(options: ServingTlsOptions, logger: Logger): Result<ServingTls, string> {
   if (options.certPath === undefined) {
     if (options.keyPath !== undefined) return err("--key-path needs --cert-path");
-    const pair = generateSelfSigned();
-    const loaded = checkPair(Buffer.from(pair.certPem), Buffer.from(pair.keyPem), "self-signed");
+    const generated = generateSelfSigned();
+    const loaded = checkPair(Buffer.from(generated.certPem), Buffer.from(generated.keyPem), "self-signed");
     if (!loaded.ok) return loaded;
+    const pair = loaded.value;
     return ok({
-      credentials: grpc.ServerCredentials.createSsl(null, [
-        { cert_chain: loaded.value.certificate, private_key: loaded.value.privateKey },
-      ]),
+      identity: { current: () => pair, onRotate: () => () => {} },
       source: "self-signed",
-      certificate: () => loaded.value.info,
+      certificate: () => pair.info,
       dispose: () => {},
     });
   }
@@ -69,10 +67,9 @@ export function loadServingTls(options: ServingTlsOptions, logger: Logger): Resu
   if (!first.ok) return first;
   const provider = new WatchedKeyPair(paths.value.cert, paths.value.key, first.value, logger);
   return ok({
-    // grpc-js names its parameters the other way round: the first provider is the identity.
-    credentials: grpc.experimental.createCertificateProviderServerCredentials(provider, null, false),
+    identity: provider,
     source: paths.value.cert,
-    certificate: () => provider.current.info,
+    certificate: () => provider.pair.info,
     dispose: () => provider.dispose(),
   });
 }
@@ -122,17 +119,16 @@ function checkPair(certificate: Buffer, privateKey: Buffer, source: string): Res
   }
 }
 
-type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
-
-/** WatchedKeyPair is a grpc-js certificate provider that follows a key pair on disk. */
-class WatchedKeyPair implements grpc.experimental.CertificateProvider {
-  private readonly listeners = new Set<IdentityListener>();
+/** WatchedKeyPair follows a key pair on disk and tells its listeners about each good rotation. */
+class WatchedKeyPair implements TlsIdentitySource {
+  private readonly listeners = new Set<(identity: TlsIdentity) => void>();
   private readonly watches: Disposable[];
 
   constructor(
     private readonly certFile: string,
     private readonly keyFile: string,
-    public current: KeyPair,
+    /** pair is the key pair served now. */
+    public pair: KeyPair,
     private readonly logger: Logger,
   ) {
     const reload = () => this.reload();
@@ -147,37 +143,24 @@ class WatchedKeyPair implements grpc.experimental.CertificateProvider {
       return;
     }
     if (
-      next.value.info.fingerprint256 === this.current.info.fingerprint256 &&
-      next.value.privateKey.equals(this.current.privateKey)
+      next.value.info.fingerprint256 === this.pair.info.fingerprint256 &&
+      next.value.privateKey.equals(this.pair.privateKey)
     ) {
       return;
     }
-    this.current = next.value;
+    this.pair = next.value;
     this.logger.info({ certificate: next.value.info }, "TLS certificate reloaded");
-    for (const listener of this.listeners) listener(this.update());
+    for (const listener of this.listeners) listener(next.value);
   }
 
-  private update() {
-    return { certificate: this.current.certificate, privateKey: this.current.privateKey };
+  current(): TlsIdentity {
+    return this.pair;
   }
 
-  addIdentityCertificateListener(listener: IdentityListener): void {
+  onRotate(listener: (identity: TlsIdentity) => void): () => void {
     this.listeners.add(listener);
-    // Deferred: grpc-js registers its own watcher only after this call returns.
-    process.nextTick(() => {
-      if (this.listeners.has(listener)) listener(this.update());
-    });
+    return () => this.listeners.delete(listener);
   }
-
-  removeIdentityCertificateListener(listener: IdentityListener): void {
-    this.listeners.delete(listener);
-  }
-
-  addCaCertificateListener(): void {
-    /* server-only TLS: no client CA */
-  }
-
-  removeCaCertificateListener(): void {}
 
   dispose(): void {
     for (const w of this.watches) w.dispose();

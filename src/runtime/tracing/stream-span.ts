@@ -26,10 +26,10 @@ export interface StreamTracingOptions {
   /** rpcService is the gRPC service name recorded on the stream span. */
   readonly rpcService: string;
   /**
-   * callMetadata is the gRPC metadata of the ext_proc call. When Envoy itself traces, it
-   * propagates its ext_proc span there, which is the most precise parent.
+   * callHeaders are the ext_proc call's own headers (gRPC metadata, from any transport). When
+   * Envoy itself traces, it propagates its ext_proc span there, which is the most precise parent.
    */
-  readonly callMetadata?: TextCarrier;
+  readonly callHeaders?: TextCarrier;
 }
 
 /**
@@ -76,7 +76,7 @@ class StreamSpan {
       if (requestId !== undefined) attributes["http.request.header.x-request-id"] = [requestId];
       fromHeaders = extractContext(mapCarrier(headers));
     }
-    const fromEnvoy = this.options.callMetadata ? extractContext(this.options.callMetadata) : undefined;
+    const fromEnvoy = this.options.callHeaders ? extractContext(this.options.callHeaders) : undefined;
     if (fromEnvoy && fromHeaders) links.push({ context: trace.getSpanContext(fromHeaders)! });
     const parent = fromEnvoy ?? fromHeaders ?? this.ctx;
     this.span = this.options.tracer.startSpan(

@@ -32,7 +32,7 @@ export function activeTracer(): Tracer | undefined {
   return provider.getTracer(TRACER_NAME, packageVersion());
 }
 
-/** TextCarrier is a read-only header set to extract trace context from. */
+/** TextCarrier is a read-only header set to extract trace context from (CallHeaders are one). */
 export interface TextCarrier {
   get(key: string): string | undefined;
   keys(): string[];
@@ -57,21 +57,4 @@ export function extractContext(carrier: TextCarrier): Context | undefined {
   const ctx = propagation.extract(ROOT_CONTEXT, carrier, carrierGetter);
   const spanContext = trace.getSpanContext(ctx);
   return spanContext && trace.isSpanContextValid(spanContext) ? ctx : undefined;
-}
-
-/** MetadataLike is the part of grpc-js Metadata a carrier needs. */
-export interface MetadataLike {
-  get(key: string): (string | Buffer)[];
-  getMap(): Record<string, unknown>;
-}
-
-/** metadataCarrier reads gRPC call metadata (text values only). */
-export function metadataCarrier(metadata: MetadataLike): TextCarrier {
-  return {
-    get: (key) => {
-      const value = metadata.get(key)[0];
-      return typeof value === "string" ? value : undefined;
-    },
-    keys: () => Object.keys(metadata.getMap()),
-  };
 }

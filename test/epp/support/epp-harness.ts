@@ -9,6 +9,7 @@ import { EppServer } from "../../../src/epp/server/epp-server.js";
 import { defaultOptions, type EppServerOptions } from "../../../src/epp/server/options.js";
 import { ExtProcTestClient } from "../../support/ext-proc-client.js";
 import { seededRandom } from "./random.js";
+import { testTransport } from "../../support/transport.js";
 
 /** RunningEpp is a real EPP server on loopback plus a client connected to it. */
 export interface RunningEpp {
@@ -59,6 +60,7 @@ export async function startEpp(o: StartEppOptions = {}): Promise<RunningEpp> {
     bindAddress: "127.0.0.1",
     logLevel: "silent",
     drainTimeoutMs: 2000,
+    transport: testTransport(),
     refreshMetricsIntervalMs: 20,
     configFile: o.config === undefined ? undefined : writeTemp(o.config, "config.yaml"),
     endpointsFile: o.endpoints === undefined ? undefined : writeTemp(o.endpoints, "endpoints.yaml"),
