@@ -10,7 +10,8 @@ import type {
   StreamObserver,
   StreamService,
 } from "../extproc/transport/stream.js";
-import { type ExtProcTransport, openTransport, type TlsIdentitySource } from "../extproc/transport/transport.js";
+import { openTransport } from "../extproc/transport/open.js";
+import type { ExtProcTransport, TlsIdentitySource } from "../extproc/transport/transport.js";
 import { HealthState, healthServiceDefinition, healthServiceImplementation } from "./health/health-service.js";
 import { type ExtraRoute, startOpsHttpServer } from "./ops/http-endpoints.js";
 import type { ServerOptions } from "./server-flags.js";

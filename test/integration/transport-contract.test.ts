@@ -8,12 +8,8 @@ import {
   StreamError,
   type StreamHandler,
 } from "../../src/extproc/transport/stream.js";
-import {
-  type ExtProcTransport,
-  openTransport,
-  TRANSPORT_KINDS,
-  type TransportKind,
-} from "../../src/extproc/transport/transport.js";
+import { openTransport } from "../../src/extproc/transport/open.js";
+import { type ExtProcTransport, TRANSPORT_KINDS, type TransportKind } from "../../src/extproc/transport/transport.js";
 import {
   type ProcessingRequest,
   ProcessingResponseSchema,

@@ -59,16 +59,6 @@ export interface ExtProcTransport {
   forceClose(): Promise<void>;
 }
 
-/** openTransport creates an unbound transport; connect-node is loaded only when asked for. */
-export async function openTransport(kind: TransportKind, options: ExtProcTransportOptions): Promise<ExtProcTransport> {
-  if (kind === "connect") {
-    const { ConnectNodeTransport } = await import("./connect.js");
-    return new ConnectNodeTransport(options);
-  }
-  const { GrpcJsTransport } = await import("./grpc.js");
-  return new GrpcJsTransport(options);
-}
-
 /** untilDeadline resolves "drained" when drained settles, or "timeout" after deadlineMs. */
 export async function untilDeadline(drained: Promise<void>, deadlineMs: number): Promise<DrainOutcome> {
   let timer: NodeJS.Timeout | undefined;
