@@ -1,41 +1,51 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { flagSchema, flagSpecs, HELP_FLAG, optionsAtDefaults, readFlags, valueFlag } from "./flag-table.js";
+import { flagSpecs, HELP_FLAG, optionsAtDefaults, readFlags, switchFlag, textFlag, typedFlag, valueFlag } from "./flag-table.js";
 import { formatUsage } from "./flags.js";
 import { err, ok } from "./result.js";
 
-const TABLE = {
-  port: valueFlag("port to listen on", z.coerce.number().int().min(0), "8000"),
-  names: valueFlag(
-    "names, comma-separated",
+const SHAPE = {
+  port: typedFlag(z.coerce.number().int().min(0), "port to listen on", "8000"),
+  names: typedFlag(
     z.string().transform((s) => s.split(",").filter(Boolean)),
+    "names, comma-separated",
     "",
     "none",
   ),
-  label: valueFlag("optional label", z.string().min(1).optional()),
+  label: textFlag("optional label"),
+  level: valueFlag(z.enum(["a", "b"]).default("a"), "a level", "a"),
+  verbose: switchFlag("false", "say more"),
 };
+const schema = z.object(SHAPE);
 
 describe("flagSpecs", () => {
-  it("lists the table's flags as string flags, showing their defaults", () => {
-    expect([...flagSpecs(TABLE), HELP_FLAG]).toEqual([
+  it("lists the flags in order, showing their defaults as typed", () => {
+    expect([...flagSpecs(SHAPE), HELP_FLAG]).toEqual([
       { name: "port", kind: "string", help: "port to listen on", default: "8000" },
       { name: "names", kind: "string", help: "names, comma-separated", default: "none" },
       { name: "label", kind: "string", help: "optional label" },
+      { name: "level", kind: "string", help: "a level", default: "a" },
+      { name: "verbose", kind: "boolean", help: "say more", default: "false" },
       { name: "help", kind: "boolean", help: "print this help" },
     ]);
-    expect(formatUsage(flagSpecs(TABLE))).toContain("--port VALUE");
+    expect(formatUsage(flagSpecs(SHAPE))).toContain("--port VALUE");
+  });
+
+  it("refuses a flag declared without help", () => {
+    expect(() => flagSpecs({ bare: z.string() })).toThrow("--bare is declared without help");
   });
 });
 
-describe("readFlags with flagSchema", () => {
-  const cases = [
-    { name: "absent flags take their fallbacks", flags: {}, want: ok({ port: 8000, names: [] }) },
+describe("readFlags", () => {
+  const defaults = { port: 8000, names: [], level: "a", verbose: false };
+  it.each([
+    { name: "absent flags take their defaults", flags: {}, want: ok(defaults) },
     {
       name: "given flags are read",
-      flags: { port: "0", names: "a,,b", label: "x" },
-      want: ok({ port: 0, names: ["a", "b"], label: "x" }),
+      flags: { port: "0", names: "a,,b", label: "x", verbose: "true" },
+      want: ok({ port: 0, names: ["a", "b"], label: "x", level: "a", verbose: true }),
     },
-    { name: "flags outside the table are left out", flags: { help: "true" }, want: ok({ port: 8000, names: [] }) },
+    { name: "flags outside the shape are left out", flags: { help: "true" }, want: ok(defaults) },
     {
       name: "every problem is one --flag line",
       flags: { port: "-1", label: "" },
@@ -44,17 +54,14 @@ describe("readFlags with flagSchema", () => {
         "--label: Too small: expected string to have >=1 characters",
       ]),
     },
-  ];
-  for (const { name, flags, want } of cases) {
-    it(name, () => {
-      expect(readFlags(flagSchema(TABLE), new Map(Object.entries(flags)))).toEqual(want);
-    });
-  }
+  ])("$name", ({ flags, want }) => {
+    expect(readFlags(schema, new Map(Object.entries(flags)))).toEqual(want);
+  });
 });
 
 describe("optionsAtDefaults", () => {
   it("reads the options with no flag given", () => {
-    expect(optionsAtDefaults((flags) => readFlags(flagSchema(TABLE), flags))).toEqual({ port: 8000, names: [] });
+    expect(optionsAtDefaults((flags) => readFlags(schema, flags))).toMatchObject({ port: 8000, names: [] });
   });
   it("throws when the defaults do not validate", () => {
     expect(() => optionsAtDefaults(() => err(["--port: bad default"]))).toThrow("--port: bad default");

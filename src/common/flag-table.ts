@@ -2,65 +2,59 @@ import { z } from "zod";
 import type { FlagSpec, ParsedFlags } from "./flags.js";
 import { err, ok, type Result } from "./result.js";
 
-/**
- * ValueFlag is one row of a flag table: a flag that takes a value, declared once with its help
- * text, the zod schema that reads the value, and its default. The default is written as it would
- * be typed on the command line, so the usage text shows what the schema applies.
- */
-export interface ValueFlag<S extends z.ZodType = z.ZodType> {
+// A flag is declared once: its zod schema carries what --help says about it, so a command's
+// flag list and its validation cannot drift apart. Every command (bbr, epp, sim, devgw) declares
+// its flags with these, as a zod object shape in --help order.
+
+interface FlagHelp {
+  readonly kind: FlagSpec["kind"];
   readonly help: string;
-  readonly read: S;
-  /** Parsed by `read` when the flag is absent; none: absent stays undefined. */
-  readonly fallback: string | undefined;
-  /** The default the usage text shows. */
-  readonly shown: string | undefined;
+  /** shown is the default --help prints (the schema's own default may be a parsed value). */
+  readonly shown?: string | undefined;
 }
 
-/** FlagTable lists a command's value flags by name, in the order of its usage text. */
-export type FlagTable = Readonly<Record<string, ValueFlag>>;
+const flagHelp = z.registry<FlagHelp>();
 
-/** FlagValues are a table's flags as read: each flag's schema output. */
-export type FlagValues<T extends FlagTable> = { [K in keyof T]: z.output<T[K]["read"]> };
+/** valueFlag is a flag read by its own schema, with its help and the default --help shows. */
+export function valueFlag<S extends z.ZodType>(schema: S, help: string, shown?: string): S {
+  flagHelp.add(schema, { kind: "string", help, shown });
+  return schema;
+}
 
 /**
- * valueFlag declares a flag that takes a value. `shown` replaces the fallback in the usage text
- * where the default is described rather than typed (e.g. "<model>-<port>").
+ * typedFlag is a flag whose default is written as it would be typed on the command line: the
+ * schema reads it like a given value, and --help shows it as written (or as `shown`).
  */
-export function valueFlag<S extends z.ZodType>(
-  help: string,
-  read: S,
-  fallback?: string,
-  shown: string | undefined = fallback,
-): ValueFlag<S> {
-  return { help, read, fallback, shown };
+export function typedFlag<S extends z.ZodType>(schema: S, help: string, typed: string, shown = typed) {
+  return valueFlag(schema.prefault(typed as z.input<S>), help, shown);
+}
+
+/** textFlag is an optional, non-empty text flag (a path, a name). */
+export function textFlag(help: string, shown?: string) {
+  return valueFlag(z.string().min(1).optional(), help, shown);
+}
+
+/** switchFlag is a boolean flag: bare `--name`, `--name=true` or `--name=false`. */
+export function switchFlag(fallback: "true" | "false", help: string) {
+  const schema = z
+    .enum(["true", "false"])
+    .default(fallback)
+    .transform((v) => v === "true");
+  flagHelp.add(schema, { kind: "boolean", help, shown: fallback });
+  return schema;
 }
 
 /** HELP_FLAG is --help, which every command has. */
 export const HELP_FLAG: FlagSpec = { name: "help", kind: "boolean", help: "print this help" };
 
-/** flagSpecs are the table's flags for parseFlags and formatUsage. */
-export function flagSpecs(table: FlagTable): FlagSpec[] {
-  return Object.entries(table).map(([name, flag]) => ({
-    name,
-    kind: "string",
-    help: flag.help,
-    ...(flag.shown !== undefined && { default: flag.shown }),
-  }));
-}
-
-/**
- * flagSchema reads a table's flags from their strings, absent ones from their fallbacks, as one
- * zod object, so a command can refine it with checks across flags. Flags not in the table (such
- * as --help) are left out.
- */
-export function flagSchema<T extends FlagTable>(table: T): z.ZodType<FlagValues<T>> {
-  const shape = Object.fromEntries(
-    Object.entries(table).map(([name, flag]) => [
-      name,
-      flag.fallback === undefined ? flag.read : flag.read.prefault(flag.fallback),
-    ]),
-  );
-  return z.object(shape) as unknown as z.ZodType<FlagValues<T>>;
+/** flagSpecs lists a shape's flags, in order, as --help shows them. */
+export function flagSpecs(shape: z.ZodRawShape): FlagSpec[] {
+  return Object.entries(shape).map(([name, schema]) => {
+    const described = flagHelp.get(schema);
+    if (!described) throw new Error(`--${name} is declared without help (use valueFlag, typedFlag, textFlag or switchFlag)`);
+    const { kind, help, shown } = described;
+    return shown === undefined ? { name, kind, help } : { name, kind, help, default: shown };
+  });
 }
 
 /** readFlags validates parsed flags with a schema; every problem is one "--flag: reason" line. */
@@ -72,7 +66,7 @@ export function readFlags<O>(schema: z.ZodType<O>, flags: ParsedFlags): Result<O
 
 /**
  * optionsAtDefaults reads a command's options with no flag given. Defaults that do not validate
- * are a bug in the flag table, not a user error, so this throws.
+ * are a bug in the flag declarations, not a user error, so this throws.
  */
 export function optionsAtDefaults<O>(fromFlags: (flags: ParsedFlags) => Result<O, string[]>): O {
   const read = fromFlags(new Map());

@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { flagSpecs, HELP_FLAG, optionsAtDefaults, readFlags, switchFlag, valueFlag } from "../common/flag-table.js";
 import type { FlagSpec, ParsedFlags } from "../common/flags.js";
 import { LOG_LEVELS, type LogLevel } from "../common/logger.js";
-import { err, ok, type Result } from "../common/result.js";
+import { ok, type Result } from "../common/result.js";
 import { DEFAULT_TRANSPORT, TRANSPORT_KINDS, type TransportKind } from "../extproc/transport/transport.js";
 
 /** DEFAULT_METRICS_PORT is the ops port of every server binary (GIE's BBR and EPP agree on it). */
@@ -30,38 +31,6 @@ export interface ServerOptions {
   readonly maxResponseBufferBytes: number;
   readonly logLevel: LogLevel;
   readonly drainTimeoutMs: number;
-}
-
-// A flag is declared once: its schema carries what --help says about it, so the flag list and
-// the validation cannot drift apart.
-interface FlagHelp {
-  readonly kind: FlagSpec["kind"];
-  readonly help: string;
-  /** shown is the default --help prints (the schema's own default may be a parsed value). */
-  readonly shown?: string | undefined;
-}
-
-const flagHelp = z.registry<FlagHelp>();
-
-/** valueFlag is a flag read by its own schema, with its help and the default --help shows. */
-export function valueFlag<S extends z.ZodType>(schema: S, help: string, shown?: string): S {
-  flagHelp.add(schema, { kind: "string", help, shown });
-  return schema;
-}
-
-/** textFlag is an optional, non-empty text flag (a path, a name). */
-export function textFlag(help: string, shown?: string) {
-  return valueFlag(z.string().min(1).optional(), help, shown);
-}
-
-/** switchFlag is a boolean flag: bare `--name`, `--name=true` or `--name=false`. */
-export function switchFlag(fallback: "true" | "false", help: string) {
-  const schema = z
-    .enum(["true", "false"])
-    .default(fallback)
-    .transform((v) => v === "true");
-  flagHelp.add(schema, { kind: "boolean", help, shown: fallback });
-  return schema;
 }
 
 /** portFlag and positiveIntFlag read numbers from flag strings. */
@@ -112,20 +81,7 @@ const processFields = {
 };
 
 /** HELP_FLAGS are handled by the command line before any validation (see readServerCommandLine). */
-const HELP_FLAGS: readonly FlagSpec[] = [
-  { name: "help", kind: "boolean", help: "print this help" },
-  { name: "version", kind: "boolean", help: "print the version" },
-];
-
-/** flagSpecs lists a shape's flags, in order, as --help shows them. */
-function flagSpecs(shape: z.ZodRawShape): FlagSpec[] {
-  return Object.entries(shape).map(([name, schema]) => {
-    const described = flagHelp.get(schema);
-    if (!described) throw new Error(`--${name} is declared without help (use valueFlag, textFlag or switchFlag)`);
-    const { kind, help, shown } = described;
-    return shown === undefined ? { name, kind, help } : { name, kind, help, default: shown };
-  });
-}
+const HELP_FLAGS: readonly FlagSpec[] = [HELP_FLAG, { name: "version", kind: "boolean", help: "print the version" }];
 
 type CommonFlagValues = z.output<z.ZodObject<ReturnType<typeof listenerFields> & typeof processFields>>;
 
@@ -143,13 +99,6 @@ function serverOptionsFrom(o: CommonFlagValues): ServerOptions {
     logLevel: o["log-level"],
     drainTimeoutMs: o["drain-timeout"] * 1000,
   };
-}
-
-/** validateFlags checks parsed flags against a schema; each problem reads "--flag: reason". */
-function validateFlags<T>(schema: z.ZodType<T>, flags: ParsedFlags): Result<T, string[]> {
-  const parsed = schema.safeParse(Object.fromEntries(flags));
-  if (parsed.success) return ok(parsed.data);
-  return err(parsed.error.issues.map((i) => `--${String(i.path[0] ?? "")}: ${i.message}`));
 }
 
 /** FlagValues are a binary's validated flags: the shared ones and its own. */
@@ -194,7 +143,7 @@ export function serverCommandLine<Shape extends z.ZodRawShape, Extra>(
     spec.refine?.(values, ctx);
   });
   const optionsFromFlags = (flags: ParsedFlags, env: NodeJS.ProcessEnv = process.env) => {
-    const parsed = validateFlags(schema, flags);
+    const parsed = readFlags(schema, flags);
     if (!parsed.ok) return parsed;
     const values = parsed.value as FlagValues<Shape>;
     return ok({ ...serverOptionsFrom(values), ...spec.options(values, env) });
@@ -204,9 +153,7 @@ export function serverCommandLine<Shape extends z.ZodRawShape, Extra>(
     optionsFromFlags,
     defaultOptions(overrides = {}) {
       // Defaults never depend on the environment this process happens to run in.
-      const base = optionsFromFlags(new Map(), {});
-      if (!base.ok) throw new Error(base.error.join("; "));
-      return { ...base.value, ...overrides };
+      return { ...optionsAtDefaults((flags) => optionsFromFlags(flags, {})), ...overrides };
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { ParsedFlags } from "../../common/flags.js";
 import type { Result } from "../../common/result.js";
 import type { ServerOptions } from "../../runtime/server-flags.js";
-import { positiveIntFlag, serverCommandLine, switchFlag, textFlag, valueFlag } from "../../runtime/server-flags.js";
+import { switchFlag, textFlag, valueFlag } from "../../common/flag-table.js";
+import { positiveIntFlag, serverCommandLine } from "../../runtime/server-flags.js";
 import { DEFAULT_MAX_HEADER_VALUE_BYTES } from "../api/headers.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are GIE's BBR ports. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flagSchema, flagSpecs, HELP_FLAG, optionsAtDefaults, readFlags, valueFlag } from "../../common/flag-table.js";
+import { flagSpecs, HELP_FLAG, optionsAtDefaults, readFlags, typedFlag, valueFlag } from "../../common/flag-table.js";
 import type { FlagSpec, ParsedFlags } from "../../common/flags.js";
 import { LOG_LEVELS, type LogLevel } from "../../common/logger.js";
 import { ok, type Result } from "../../common/result.js";
@@ -39,40 +39,35 @@ const blockSize = z.coerce
 
 /** SIM_FLAG_TABLE declares the `sim` flags that take a value; vLLM's names where vLLM has one. */
 const SIM_FLAG_TABLE = {
-  model: valueFlag("base model name served", z.string().trim().min(1), "llama-3-8b"),
-  "lora-modules": valueFlag("LoRA adapter names served, comma-separated", adapterNames, "", "none"),
-  name: valueFlag(
-    "instance name for x-inference-pod",
-    z.string().trim().min(1).optional(),
-    undefined,
-    "<model>-<port>",
-  ),
-  "bind-address": valueFlag("address to listen on", z.string().min(1), "127.0.0.1"),
-  port: valueFlag("HTTP port of the first replica (0 picks free ports)", portFlag, "8000"),
-  replicas: valueFlag("independent instances in this process, on port, port+1, ...", int(1).max(64), "1"),
-  "max-num-seqs": valueFlag("most sequences running at once; more wait", int(1), "5"),
-  "max-loras": valueFlag("most LoRA adapters with running sequences at once", int(1), "1"),
-  "kv-blocks": valueFlag("KV cache capacity in blocks (num_gpu_blocks)", int(1), "1024"),
-  "block-size": valueFlag("tokens per KV block", blockSize, "16"),
-  "max-model-len": valueFlag("largest prompt + output in tokens; more is answered 400", int(1), "8192"),
-  "prefill-overhead-ms": valueFlag("fixed prefill cost per request (simulated ms)", nonNegative, "20"),
-  "prefill-ms-per-token": valueFlag("prefill cost per uncached prompt token (simulated ms)", nonNegative, "0.25"),
-  "inter-token-ms": valueFlag("time between output tokens at batch size 1 (simulated ms)", nonNegative, "12"),
-  "load-factor": valueFlag(
-    "latency multiplier at max-num-seqs running (1 at one)",
+  model: typedFlag(z.string().trim().min(1), "base model name served", "llama-3-8b"),
+  "lora-modules": typedFlag(adapterNames, "LoRA adapter names served, comma-separated", "", "none"),
+  name: valueFlag(z.string().trim().min(1).optional(), "instance name for x-inference-pod", "<model>-<port>"),
+  "bind-address": typedFlag(z.string().min(1), "address to listen on", "127.0.0.1"),
+  port: typedFlag(portFlag, "HTTP port of the first replica (0 picks free ports)", "8000"),
+  replicas: typedFlag(int(1).max(64), "independent instances in this process, on port, port+1, ...", "1"),
+  "max-num-seqs": typedFlag(int(1), "most sequences running at once; more wait", "5"),
+  "max-loras": typedFlag(int(1), "most LoRA adapters with running sequences at once", "1"),
+  "kv-blocks": typedFlag(int(1), "KV cache capacity in blocks (num_gpu_blocks)", "1024"),
+  "block-size": typedFlag(blockSize, "tokens per KV block", "16"),
+  "max-model-len": typedFlag(int(1), "largest prompt + output in tokens; more is answered 400", "8192"),
+  "prefill-overhead-ms": typedFlag(nonNegative, "fixed prefill cost per request (simulated ms)", "20"),
+  "prefill-ms-per-token": typedFlag(nonNegative, "prefill cost per uncached prompt token (simulated ms)", "0.25"),
+  "inter-token-ms": typedFlag(nonNegative, "time between output tokens at batch size 1 (simulated ms)", "12"),
+  "load-factor": typedFlag(
     z.coerce.number().min(1, "must be at least 1"),
+    "latency multiplier at max-num-seqs running (1 at one)",
     "2",
   ),
-  "default-max-tokens": valueFlag("output tokens when the request sets no max_tokens", int(1), "32"),
-  "time-scale": valueFlag("real ms per simulated ms (0.01 = 100x faster, 0 = instant)", nonNegative, "1"),
-  "max-body-bytes": valueFlag("largest request body; more is answered 413", int(1), String(DEFAULT_MAX_BODY_BYTES)),
-  "log-level": valueFlag(`log level (${LOG_LEVELS.join(", ")})`, z.enum(LOG_LEVELS), "info"),
+  "default-max-tokens": typedFlag(int(1), "output tokens when the request sets no max_tokens", "32"),
+  "time-scale": typedFlag(nonNegative, "real ms per simulated ms (0.01 = 100x faster, 0 = instant)", "1"),
+  "max-body-bytes": typedFlag(int(1), "largest request body; more is answered 413", String(DEFAULT_MAX_BODY_BYTES)),
+  "log-level": typedFlag(z.enum(LOG_LEVELS), `log level (${LOG_LEVELS.join(", ")})`, "info"),
 };
 
 /** SIM_FLAGS are the `sim` command-line flags. */
 export const SIM_FLAGS: readonly FlagSpec[] = [...flagSpecs(SIM_FLAG_TABLE), HELP_FLAG];
 
-const schema = flagSchema(SIM_FLAG_TABLE).superRefine((o, ctx) => {
+const schema = z.object(SIM_FLAG_TABLE).superRefine((o, ctx) => {
   if (o.port !== 0 && o.port + o.replicas - 1 > 65535) {
     ctx.addIssue({ code: "custom", path: ["replicas"], message: "port + replicas - 1 exceeds 65535" });
   }

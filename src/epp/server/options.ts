@@ -2,7 +2,8 @@ import { durationSchema } from "../../common/duration.js";
 import type { ParsedFlags } from "../../common/flags.js";
 import type { Result } from "../../common/result.js";
 import type { ServerOptions } from "../../runtime/server-flags.js";
-import { serverCommandLine, switchFlag, textFlag, valueFlag } from "../../runtime/server-flags.js";
+import { switchFlag, textFlag, valueFlag } from "../../common/flag-table.js";
+import { serverCommandLine } from "../../runtime/server-flags.js";
 import { DEFAULT_POOL_GROUP } from "../datalayer/kubernetes/pool-discovery.js";
 
 /** DEFAULT_GRPC_PORT and DEFAULT_HEALTH_PORT are the reference EPP's ports. */
