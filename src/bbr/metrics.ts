@@ -6,9 +6,6 @@ export const PLUGIN_DURATION_BUCKETS = [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.
 /** BODY_SIZE_BUCKETS cover 1 KiB to 32 MiB request bodies. */
 export const BODY_SIZE_BUCKETS = [1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 33554432];
 
-/** RequestOutcome labels bbr_requests_total. */
-export type RequestOutcome = "success" | "rejected" | "failed" | "cancelled";
-
 /** BBR_METRICS are BBR's metrics. Names and labels of the GIE ones are kept for dashboard compatibility. */
 const BBR_METRICS = {
   info: gauge("bbr_info", "Build information of the running body-based router.", ["commit", "build_ref"]),

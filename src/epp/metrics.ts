@@ -1,8 +1,8 @@
 import { collectProcessMetrics, counter, declareMetrics, gauge, histogram, metricSet } from "../runtime/metrics.js";
 import type { Endpoint } from "./api/endpoint.js";
 
-/** PLUGIN_DURATION_BUCKETS cover 10 µs to 100 ms: a scheduling plugin should take microseconds. */
-export const PLUGIN_DURATION_BUCKETS = [
+/** SCHEDULING_PLUGIN_DURATION_BUCKETS cover 10 µs to 100 ms: a scheduling plugin should take microseconds. */
+export const SCHEDULING_PLUGIN_DURATION_BUCKETS = [
   0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.1,
 ];
 
@@ -13,9 +13,6 @@ export const TOKEN_BUCKETS = [
 
 /** FLOW_QUEUE_DURATION_BUCKETS cover 1 ms to a minute spent waiting in flow control. */
 const FLOW_QUEUE_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
-/** RequestOutcome labels epp_requests_total. */
-export type RequestOutcome = "success" | "rejected" | "failed" | "cancelled";
 
 /** MAX_MODEL_LABELS bounds the model label values kept: model names come from clients. */
 export const MAX_MODEL_LABELS = 200;
@@ -64,12 +61,12 @@ const EPP_METRICS = {
   schedulerDuration: histogram(
     "inference_extension_scheduler_e2e_duration_seconds",
     "Time to choose endpoints for a request (producers, filters, scorers, picker).",
-    PLUGIN_DURATION_BUCKETS,
+    SCHEDULING_PLUGIN_DURATION_BUCKETS,
   ),
   pluginDuration: histogram(
     "inference_extension_plugin_duration_seconds",
     "Time spent in each plugin call.",
-    PLUGIN_DURATION_BUCKETS,
+    SCHEDULING_PLUGIN_DURATION_BUCKETS,
     ["extension_point", "plugin_type", "plugin_name"],
   ),
   activeStreams: gauge("epp_active_streams", "ext_proc streams currently open."),

@@ -16,8 +16,8 @@ import { formatDeprecation, type Registry, type StabilityPolicy } from "./regist
 // A phase that finds problems ends the load with all of them; instances built before the
 // failure are closed here, in one place.
 
-/** Phase is a loader step: it returns its output or every problem it found. */
-export type Phase<In, Out> = (input: In) => Result<Out, ConfigIssue[]> | Promise<Result<Out, ConfigIssue[]>>;
+/** ConfigPhase is a loader step: it returns its output or every problem it found. */
+export type ConfigPhase<In, Out> = (input: In) => Result<Out, ConfigIssue[]> | Promise<Result<Out, ConfigIssue[]>>;
 
 /** Instantiated is what the instantiate phase built: the instances (closed on failure) and the outcome. */
 export interface Instantiated<Loaded> {
@@ -27,7 +27,7 @@ export interface Instantiated<Loaded> {
 
 /** ConfigPhases are a loader's validate and instantiate phases (parsing is shared). */
 export interface ConfigPhases<Document, Loaded> {
-  readonly validate: Phase<unknown, Document>;
+  readonly validate: ConfigPhase<unknown, Document>;
   readonly instantiate: (document: Document) => Instantiated<Loaded> | Promise<Instantiated<Loaded>>;
   /** logger hears about instances that fail to close. */
   readonly logger: Logger;

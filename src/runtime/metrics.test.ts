@@ -6,14 +6,14 @@ import {
   declareMetrics,
   gauge,
   histogram,
-  type MetricSpec,
+  type MetricDeclaration,
   metricSet,
 } from "./metrics.js";
 
 const BUCKETS = [0.1, 1, 10];
 
 describe("declareMetrics", () => {
-  const cases: { spec: MetricSpec; type: string; labelNames: string[]; buckets?: number[] }[] = [
+  const cases: { spec: MetricDeclaration; type: string; labelNames: string[]; buckets?: number[] }[] = [
     { spec: counter("t_plain_total", "A counter."), type: "counter", labelNames: [] },
     { spec: counter("t_labelled_total", "A counter.", ["a", "b"]), type: "counter", labelNames: ["a", "b"] },
     { spec: gauge("t_gauge", "A gauge.", ["a"]), type: "gauge", labelNames: ["a"] },

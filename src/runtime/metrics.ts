@@ -14,11 +14,11 @@ export interface MetricKinds<L extends string> {
 export type MetricKind = keyof MetricKinds<string>;
 
 /**
- * MetricSpec describes one metric: its exported name, help text and label names, the bucket
+ * MetricDeclaration describes one metric: its exported name, help text and label names, the bucket
  * upper bounds of a histogram, and for a counter or gauge an optional `collect` hook that sets it
  * from a live value at scrape time (so it is never stale).
  */
-export interface MetricSpec<K extends MetricKind = MetricKind, L extends string = string> {
+export interface MetricDeclaration<K extends MetricKind = MetricKind, L extends string = string> {
   readonly kind: K;
   readonly name: string;
   readonly help: string;
@@ -29,11 +29,11 @@ export interface MetricSpec<K extends MetricKind = MetricKind, L extends string 
 }
 
 /** MetricCatalogue names each spec by the property its metric is read from. */
-export type MetricCatalogue = Readonly<Record<string, MetricSpec>>;
+export type MetricCatalogue = Readonly<Record<string, MetricDeclaration>>;
 
 /** MetricsOf is what declareMetrics returns for a catalogue: one typed metric per entry. */
 export type MetricsOf<C extends MetricCatalogue> = {
-  readonly [P in keyof C]: C[P] extends MetricSpec<infer K, infer L> ? MetricKinds<L>[K] : never;
+  readonly [P in keyof C]: C[P] extends MetricDeclaration<infer K, infer L> ? MetricKinds<L>[K] : never;
 };
 
 /** liveSpec makes the spec builder of a kind that may be collected at scrape time. */
@@ -43,7 +43,7 @@ function liveSpec<K extends "counter" | "gauge">(kind: K) {
     help: string,
     labelNames: readonly L[] = [],
     collect?: (metric: MetricKinds<L>[K]) => void,
-  ): MetricSpec<K, L> => ({ kind, name, help, labelNames, ...(collect && { collect }) });
+  ): MetricDeclaration<K, L> => ({ kind, name, help, labelNames, ...(collect && { collect }) });
 }
 
 export const counter = liveSpec("counter");
@@ -54,7 +54,7 @@ export function histogram<L extends string = string>(
   help: string,
   buckets: readonly number[],
   labelNames: readonly L[] = [],
-): MetricSpec<"histogram", L> {
+): MetricDeclaration<"histogram", L> {
   return { kind: "histogram", name, help, buckets, labelNames };
 }
 
@@ -65,7 +65,7 @@ export function declareMetrics<C extends MetricCatalogue>(registry: Registry, ca
   return metrics as MetricsOf<C>;
 }
 
-function newMetric(registry: Registry, spec: MetricSpec): MetricKinds<string>[MetricKind] {
+function newMetric(registry: Registry, spec: MetricDeclaration): MetricKinds<string>[MetricKind] {
   const registers = [registry];
   const { name, help } = spec;
   // Copies: prom-client keeps the arrays it is given (and freezes the buckets), while

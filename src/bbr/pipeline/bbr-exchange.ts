@@ -17,7 +17,6 @@ import { CycleState } from "../../plugin/cycle-state.js";
 import { TrackedHeaders } from "../api/headers.js";
 import { InferenceRequest, InferenceResponse } from "../api/inference-message.js";
 import { MessageBody } from "../api/message-body.js";
-import type { RequestOutcome } from "../metrics.js";
 import { recordDuration, runChain, type StepListener, type TimedStep } from "../../plugin/runner.js";
 import { type ChainName, recordedAnd, type ChainObserver } from "./chain.js";
 import { bodyEncodingOf, type Coding, decodeBody, encodeBody } from "./content-encoding.js";
@@ -82,7 +81,7 @@ export class BbrExchange implements StreamDecisions {
   }
 
   outcome(outcome: StreamOutcome, code: string): void {
-    this.env.metrics.requests.inc({ outcome: outcome satisfies RequestOutcome, code });
+    this.env.metrics.requests.inc({ outcome, code });
   }
 
   streamEnded(): void {

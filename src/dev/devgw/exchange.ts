@@ -11,7 +11,7 @@ import type { Logger } from "../../common/logger.js";
 import { ExtProcFilter, type FilterCallbacks, type FilterFailure, type LocalReply } from "./extproc-filter.js";
 import { fromRawHeaders, getHeader, type HeaderList, isHopByHop, toNodeHeaders } from "./headers.js";
 import type { ProcessorClient } from "./processor-client.js";
-import type { Endpoint, Route, RouteTable } from "./router.js";
+import type { UpstreamEndpoint, Route, RouteTable } from "./router.js";
 
 /** Response headers telling which route and endpoint served a request (development aid). */
 export const ROUTE_HEADER = "x-devgw-route";
@@ -48,7 +48,7 @@ export class Exchange {
   private routeCleared = false;
   private destination: string | undefined;
   private route: Route | undefined;
-  private endpoint: Endpoint | undefined;
+  private endpoint: UpstreamEndpoint | undefined;
   private upstream: UpstreamRequest | undefined;
   private upstreamResponse: IncomingMessage | undefined;
   private routeTimer: NodeJS.Timeout | undefined;

@@ -2,8 +2,8 @@ import { err, ok, type Result } from "../../common/result.js";
 import type { DevgwConfig, RouteConfig } from "./config.js";
 import { getHeader, type HeaderList } from "./headers.js";
 
-/** Endpoint is one backend address. */
-export interface Endpoint {
+/** UpstreamEndpoint is one backend address. */
+export interface UpstreamEndpoint {
   readonly host: string;
   readonly port: number;
   /** address is "host:port" as written in the pool (and as an Endpoint Picker names it). */
@@ -16,11 +16,11 @@ export class Pool {
 
   constructor(
     readonly name: string,
-    readonly endpoints: readonly Endpoint[],
+    readonly endpoints: readonly UpstreamEndpoint[],
   ) {}
 
   /** roundRobin returns the next endpoint in turn. */
-  roundRobin(): Endpoint {
+  roundRobin(): UpstreamEndpoint {
     const e = this.endpoints[this.next % this.endpoints.length]!;
     this.next = (this.next + 1) % this.endpoints.length;
     return e;
@@ -31,7 +31,7 @@ export class Pool {
    * belongs to this pool. A picker may only choose among the pool's endpoints, so an address
    * outside the pool is skipped rather than trusted.
    */
-  pickListed(list: string): Endpoint | undefined {
+  pickListed(list: string): UpstreamEndpoint | undefined {
     for (const item of list.split(",")) {
       const want = item.trim();
       const found = this.endpoints.find((e) => e.address === want);
@@ -84,7 +84,7 @@ function hasPathPrefix(path: string, prefix: string): boolean {
   return p === "/" || path === p || path.startsWith(`${p}/`);
 }
 
-function parseEndpoint(address: string): Endpoint {
+function parseEndpoint(address: string): UpstreamEndpoint {
   const i = address.lastIndexOf(":");
   const host = address.slice(0, i).replace(/^\[(.*)\]$/, "$1");
   return { host, port: Number(address.slice(i + 1)), address };
@@ -114,7 +114,7 @@ export class RouteTable {
     return this.routes.find((r) => r.matches(headers));
   }
 
-  pick(route: Route, destination: string | undefined): Result<Endpoint, RouteError> {
+  pick(route: Route, destination: string | undefined): Result<UpstreamEndpoint, RouteError> {
     if (destination === undefined) return ok(route.pool.roundRobin());
     const e = route.pool.pickListed(destination);
     if (e) return ok(e);

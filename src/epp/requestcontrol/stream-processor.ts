@@ -18,7 +18,7 @@ import type { HeaderSet } from "../../extproc/headers.js";
 import { StreamError, type ResponseSink } from "../../extproc/transport/stream.js";
 import type { Metadata } from "../../gen/envoy/config/core/v3/base_pb.js";
 import type { CompletedResponse, MutableResponseHeaders, ResponseView } from "../api/request-control.js";
-import type { EppMetrics, RequestOutcome } from "../metrics.js";
+import type { EppMetrics } from "../metrics.js";
 import { type Decision, type Director, requestIdOf } from "./director.js";
 import { UsageTracker } from "./usage.js";
 import { DESTINATION_ENDPOINT, destinationMetadata, readServedEndpoint, readSubsetHint } from "./wire.js";
@@ -101,7 +101,7 @@ export class EppExchange implements StreamDecisions {
   }
 
   outcome(outcome: StreamOutcome, code: string): void {
-    this.env.metrics.requests.inc({ outcome: outcome satisfies RequestOutcome, code });
+    this.env.metrics.requests.inc({ outcome, code });
   }
 
   streamEnded(cancelled: boolean): void {

@@ -3,7 +3,7 @@ import type { Plugin } from "../../plugin/plugin.js";
 import type { Endpoint } from "../api/endpoint.js";
 import type { LlmRequest } from "../api/request.js";
 import type { Filter, Scorer } from "../api/scheduling.js";
-import { ModelFilter } from "../plugins/filter/model-filter/model-filter.js";
+import { ServedModelFilter } from "../plugins/filter/model-filter/model-filter.js";
 import { MaxScorePicker } from "../plugins/picker/max-score-picker/max-score-picker.js";
 import { SingleProfileHandler } from "../plugins/profile-handler/single-profile-handler/single-profile-handler.js";
 import { QueueScorer } from "../plugins/scorer/queue-scorer/queue-scorer.js";
@@ -103,7 +103,7 @@ describe("Scheduler", () => {
       endpoint(3, { waitingQueueSize: 9 }),
     ];
     const result = scheduler({
-      filters: [new ModelFilter("f")],
+      filters: [new ServedModelFilter("f")],
       scorers: [{ scorer: new QueueScorer("q"), weight: 1 }],
     }).schedule(inferenceRequest({ targetModel: "m1" }), all);
     expect(result.ok && keys(result.value.profileResults.get("default")!.targetEndpoints)).toEqual(["10.0.0.2:8000"]);
@@ -112,7 +112,7 @@ describe("Scheduler", () => {
   it.each([
     {
       name: "with the filter's own outcome",
-      filter: new ModelFilter("f"),
+      filter: new ServedModelFilter("f"),
       drained: { code: "ServiceUnavailable", reason: "model_not_served" },
     },
     { name: "with no outcome (the caller answers 429)", filter: new DrainingFilter(), drained: undefined },
@@ -129,7 +129,7 @@ describe("Scheduler", () => {
   it("times every plugin call with its extension point", () => {
     const seen: string[] = [];
     const s = scheduler(
-      { filters: [new ModelFilter("f")], scorers: [{ scorer: new QueueScorer("q"), weight: 1 }] },
+      { filters: [new ServedModelFilter("f")], scorers: [{ scorer: new QueueScorer("q"), weight: 1 }] },
       (p, plugin) => seen.push(`${p}:${plugin.typedName.type}`),
     );
     s.schedule(inferenceRequest(), three());

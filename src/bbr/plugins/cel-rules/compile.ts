@@ -17,14 +17,14 @@ export interface CelBindings {
   readonly model: string;
 }
 
-/** Evaluation is a CEL value, or the error this request's data caused. */
-export type Evaluation =
+/** CelOutcome is a CEL value, or the error this request's data caused. */
+export type CelOutcome =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: string };
 
 /** CompiledExpression evaluates for one request; `constant` is set for a literal (`"model-a"`). */
 export interface CompiledExpression {
-  (bindings: CelBindings): Evaluation;
+  (bindings: CelBindings): CelOutcome;
   readonly constant?: { readonly value: unknown };
 }
 
@@ -135,7 +135,7 @@ export function compileExpression(source: string): Result<CompiledExpression, st
   } catch (e) {
     return err(`invalid CEL: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const compiled = (bindings: CelBindings): Evaluation => {
+  const compiled = (bindings: CelBindings): CelOutcome => {
     let value: unknown;
     try {
       value = evaluate(bindings);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { endpoint, inferenceRequest, keys } from "../../../../../test/epp/support/scheduling.js";
-import { ModelFilter, modelFilterType, servesModel } from "./model-filter.js";
+import { ServedModelFilter, modelFilterType, servesModel } from "./model-filter.js";
 
 describe("model-filter", () => {
   it.each([
@@ -28,7 +28,7 @@ describe("model-filter", () => {
   });
 
   it("keeps only endpoints serving the target model, in order, and returns the input when nothing is removed", () => {
-    const filter = new ModelFilter("f");
+    const filter = new ServedModelFilter("f");
     const all = [
       endpoint(1, {}, { models: ["a"] }),
       endpoint(2, {}, { models: ["b"] }),
@@ -45,7 +45,7 @@ describe("model-filter", () => {
   });
 
   it("names a 503 model_not_served outcome when it drains every candidate", () => {
-    expect(new ModelFilter("f").drainedError(inferenceRequest({ targetModel: "x" }))).toEqual({
+    expect(new ServedModelFilter("f").drainedError(inferenceRequest({ targetModel: "x" }))).toEqual({
       code: "ServiceUnavailable",
       reason: "model_not_served",
       message: 'no ready endpoint serves model "x"',

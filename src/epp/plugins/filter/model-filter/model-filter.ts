@@ -24,10 +24,10 @@ export function servesModel(endpoint: Endpoint, model: string): boolean {
 }
 
 /**
- * ModelFilter keeps the endpoints that serve the request's target model (base model or LoRA
+ * ServedModelFilter keeps the endpoints that serve the request's target model (base model or LoRA
  * adapter). When none does, the request is answered 503: no ready endpoint for that model.
  */
-export class ModelFilter implements Filter {
+export class ServedModelFilter implements Filter {
   readonly typedName: TypedName;
 
   constructor(name: string) {
@@ -65,5 +65,5 @@ export const modelFilterType: PluginTypeSpec<Record<string, never>, EppPluginHan
   stability: "beta",
   extensionPoints: ["Filter"],
   parameters: noParameters,
-  create: (name) => ok(new ModelFilter(name)),
+  create: (name) => ok(new ServedModelFilter(name)),
 };
