@@ -68,21 +68,17 @@ export function parseYaml(text: string): Result<unknown, ConfigIssue[]> {
   return ok(doc.toJS() ?? {});
 }
 
-/**
- * UnknownKeys says where an unknown key is reported: at its own path (`plugins[0].bogus:
- * unknown field "bogus"`, BBR) or at the object holding it, with zod's wording (`plugins[0]:
- * Unrecognized key: "bogus"`, EPP, whose messages tests and users already match).
- */
-export type UnknownKeys = "at-key" | "at-object";
-
 /** ValidateOptions tune how schema problems are worded. */
 export interface ValidateOptions {
-  readonly unknownKeys?: UnknownKeys;
-  /** hint adds advice to a message, e.g. the right name of a misspelt key; "" adds nothing. */
-  readonly hint?: (issue: z.core.$ZodIssue, path: string) => string;
+  /** hint adds advice to a problem's message, e.g. the right name of a misspelt key; "" adds nothing. */
+  readonly hint?: (issue: ConfigIssue) => string;
 }
 
-/** validateDocument is the schema part of the validate phase: every problem with its path. */
+/**
+ * validateDocument is the schema part of the validate phase: every problem with its path, an
+ * unknown key at its own path (`plugins[0].bogus: unknown field "bogus"`), worded the same for
+ * every config the project reads.
+ */
 export function validateDocument<T>(
   schema: z.ZodType<T>,
   raw: unknown,
@@ -90,15 +86,13 @@ export function validateDocument<T>(
 ): Result<T, ConfigIssue[]> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return ok(parsed.data);
-  if (options.unknownKeys === "at-object") {
-    return err(
-      parsed.error.issues.map((i) => {
-        const path = formatPath(i.path);
-        return { path, message: i.message + (options.hint?.(i, path) ?? "") };
-      }),
-    );
-  }
-  return err(zodIssues(parsed.error).map((i) => ({ path: formatPath(i.path), message: i.message })));
+  return err(
+    zodIssues(parsed.error).map((i) => {
+      const issue = { path: formatPath(i.path), message: i.message };
+      const hint = options.hint?.(issue) ?? "";
+      return hint === "" ? issue : { ...issue, message: issue.message + hint };
+    }),
+  );
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -19,8 +19,8 @@ function rawGates(raw: unknown): string[] {
 }
 
 /** Some reference docs show the data layer under `data`; the key is `dataLayer`. */
-function dataKeyHint(issue: { code: string; keys?: readonly string[] }, path: string): string {
-  return issue.code === "unrecognized_keys" && path === "" && issue.keys?.includes("data")
+function dataKeyHint(issue: ConfigIssue): string {
+  return issue.path === "data" && issue.message.startsWith("unknown field")
     ? " (the data layer key is `dataLayer`; some reference docs show `data`)"
     : "";
 }
@@ -31,13 +31,13 @@ export function policyOf(gates: ReadonlySet<string>): StabilityPolicy {
 }
 
 /**
- * validateEppDocument is EPP's validate phase: the document schema (unknown keys reported as
- * zod words them, at the object holding them) and the feature gates. A document failing either
+ * validateEppDocument is EPP's validate phase: the document schema (worded as every config's
+ * is) and the feature gates. A document failing either
  * still gets its plugin types and parameters checked, as far as its shape allows, so one run
  * shows every problem.
  */
 export function validateEppDocument(raw: unknown, registry: EppRegistry): Result<ValidEppDocument, ConfigIssue[]> {
-  const valid = validateDocument(eppConfigSchema, raw, { unknownKeys: "at-object", hint: dataKeyHint });
+  const valid = validateDocument(eppConfigSchema, raw, { hint: dataKeyHint });
   const gates: FeatureGates = readFeatureGates(valid.ok ? valid.value.featureGates : rawGates(raw), registry);
   if (valid.ok && gates.issues.length === 0) {
     return ok({ document: valid.value, gates: gates.enabled, warnings: gates.warnings });

@@ -21,7 +21,7 @@ export const objectivesFileSchema = z.strictObject({
 export function parseObjectivesFile(text: string, source: string): Result<Map<string, number>, ConfigError> {
   const raw = parseYaml(text);
   if (!raw.ok) return err({ source, issues: raw.error });
-  const parsed = validateDocument(objectivesFileSchema, raw.value, { unknownKeys: "at-object" });
+  const parsed = validateDocument(objectivesFileSchema, raw.value);
   if (!parsed.ok) return err({ source, issues: parsed.error });
   const out = new Map<string, number>();
   for (const [i, o] of parsed.value.objectives.entries()) {

@@ -168,13 +168,13 @@ describe("EndpointPickerConfig loading", () => {
     },
     { name: "wrong kind", yaml: "kind: Foo\nplugins: [{type: queue-scorer}]", path: "kind", message: "" },
     { name: "no plugins", yaml: "plugins: []", path: "plugins", message: "at least one plugin" },
-    { name: "unknown top-level key", yaml: "plugins: [{type: queue-scorer}]\nbogus: 1", path: "", message: "bogus" },
-    { name: "the docs' `data` key", yaml: "plugins: [{type: queue-scorer}]\ndata: {}", path: "", message: "dataLayer" },
+    { name: "unknown top-level key", yaml: "plugins: [{type: queue-scorer}]\nbogus: 1", path: "bogus", message: 'unknown field "bogus"' },
+    { name: "the docs' `data` key", yaml: "plugins: [{type: queue-scorer}]\ndata: {}", path: "data", message: "dataLayer" },
     {
       name: "unknown key in a plugin",
       yaml: "plugins: [{type: queue-scorer, params: {}}]",
-      path: "plugins[0]",
-      message: "params",
+      path: "plugins[0].params",
+      message: 'unknown field "params"',
     },
     {
       name: "unknown pluginRef",
