@@ -12,6 +12,7 @@ const STREAM_SUITES = [
   "test/hostile/plugin-faults.test.ts",
   "test/epp/protocol.test.ts",
   "test/plugins-e2e/*.test.ts",
+  "test/ops/drain.test.ts",
   "test/ops/health.test.ts",
   "test/ops/tls.test.ts",
   "test/ops/tracing.test.ts",

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { testTransport } from "../../support/transport.js";
 
 // The real `bbr` command as built by `npm run build` (npm test builds first), on the Node 24
 // that runs the tests.
@@ -25,7 +26,7 @@ export async function startBbrProcess(args: string[] = []): Promise<BbrProcess> 
   if (!existsSync(join(ROOT, "dist/bbr/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
   const child = spawn(
     process.execPath,
-    [BBR, "--grpc-port", "0", "--grpc-health-port", "0", "--metrics-port", "0", "--bind-address", "127.0.0.1", ...args],
+    [BBR, "--grpc-port", "0", "--grpc-health-port", "0", "--metrics-port", "0", "--bind-address", "127.0.0.1", "--transport", testTransport(), ...args],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const logs: Record<string, unknown>[] = [];
