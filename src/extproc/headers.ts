@@ -37,14 +37,20 @@ export interface HeaderSet {
  * value and raw_value) and leaves append/append_action unset, which Envoy's ext_proc treats as
  * overwrite.
  */
-export function buildHeaderMutation(sets: Iterable<HeaderSet>, removes: Iterable<string>): HeaderMutation {
+export function buildHeaderMutation(
+  sets: Iterable<HeaderSet>,
+  removes: Iterable<string>,
+  /** last is one more set after `sets` (the lifecycle's Content-Length), without copying them. */
+  last?: HeaderSet,
+): HeaderMutation {
   const setHeaders: HeaderValueOption[] = [];
-  for (const { key, value } of sets) {
+  const add = ({ key, value }: HeaderSet) =>
     setHeaders.push(
       create(HeaderValueOptionSchema, {
         header: create(HeaderValueSchema, { key, rawValue: encoder.encode(value) }),
       }),
     );
-  }
+  for (const set of sets) add(set);
+  if (last) add(last);
   return create(HeaderMutationSchema, { setHeaders, removeHeaders: [...removes] });
 }

@@ -1,6 +1,5 @@
 import { ProcessingMode_BodySendMode as BodySendMode } from "../gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode_pb.js";
-import type { HttpBody, HttpHeaders, ProcessingRequest } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
-import { StreamError } from "./transport/stream.js";
+import type { ProcessingRequest } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 
 /**
  * BodyMode is how Envoy sends a body, per direction:
@@ -35,35 +34,4 @@ export function bodyModesOf(first: ProcessingRequest, streamingByDefault: boolea
   if (config) return { request: bodyModeOf(config.requestBodyMode), response: bodyModeOf(config.responseBodyMode) };
   const mode: BodyMode = streamingByDefault ? "duplex" : "buffered";
   return { request: mode, response: mode };
-}
-
-/** PhaseHandlers handle each kind of ext_proc message; R is what a handler returns. */
-export interface PhaseHandlers<R> {
-  requestHeaders(h: HttpHeaders): R;
-  requestBody(b: HttpBody): R;
-  requestTrailers(): R;
-  responseHeaders(h: HttpHeaders): R;
-  responseBody(b: HttpBody): R;
-  responseTrailers(): R;
-}
-
-/** dispatchPhase calls the handler for a message's request case; an unknown case is protocol misuse. */
-export function dispatchPhase<R>(message: ProcessingRequest, handlers: PhaseHandlers<R>): R {
-  const r = message.request;
-  switch (r.case) {
-    case "requestHeaders":
-      return handlers.requestHeaders(r.value);
-    case "requestBody":
-      return handlers.requestBody(r.value);
-    case "requestTrailers":
-      return handlers.requestTrailers();
-    case "responseHeaders":
-      return handlers.responseHeaders(r.value);
-    case "responseBody":
-      return handlers.responseBody(r.value);
-    case "responseTrailers":
-      return handlers.responseTrailers();
-    default:
-      throw new StreamError("InvalidArgument", "ProcessingRequest carries no known request message");
-  }
 }

@@ -1,3 +1,4 @@
+import { isPromise } from "../common/promise.js";
 import type { Plugin } from "./plugin.js";
 
 // The one way BBR and EPP call a plugin: a PluginStep is bound once (when a config is compiled)
@@ -166,9 +167,6 @@ export function secondsSince(start: number): number {
   return (performance.now() - start) / 1000;
 }
 
-function isPromise(v: unknown): v is Promise<void> {
-  return typeof (v as Promise<void> | undefined)?.then === "function";
-}
 
 /** PluginTimeout is the error of an asynchronous call that did not settle in time. */
 export class PluginTimeout extends Error {

@@ -1,5 +1,6 @@
 import type { Logger } from "../../common/logger.js";
 import { memoizedBy } from "../../common/memo.js";
+import { isPromise } from "../../common/promise.js";
 import { openAiErrorAnswer, type RequestError } from "../../common/request-error.js";
 import { ok, type Result } from "../../common/result.js";
 import {
@@ -147,7 +148,7 @@ export class EppExchange implements StreamDecisions {
     this.chunks.length = 0;
     const input = { headers: this.headers, body, subsetHint: this.subsetHint, requestId: this.requestId };
     const decided = this.env.director.admitAndSchedule(input, this.cancelled.signal);
-    if ("then" in decided) return decided.then((d) => this.forwardOf(d, body));
+    if (isPromise(decided)) return decided.then((d) => this.forwardOf(d, body));
     return this.forwardOf(decided, body);
   }
 

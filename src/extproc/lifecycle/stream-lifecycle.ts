@@ -1,5 +1,7 @@
 import { isRequestError, RequestError } from "../../common/request-error.js";
+import { isPromise } from "../../common/promise.js";
 import type { Result } from "../../common/result.js";
+import type { Metadata } from "../../gen/envoy/config/core/v3/base_pb.js";
 import type {
   HttpBody,
   HttpHeaders,
@@ -7,7 +9,7 @@ import type {
   ProcessingResponse,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { buildHeaderMutation, type HeaderSet, readHeaderMap } from "../headers.js";
-import { type BodyMode, bodyModesOf, dispatchPhase, type PhaseHandlers } from "../phases.js";
+import { type BodyMode, bodyModesOf } from "../phases.js";
 import {
   bufferedBodyResponse,
   emptyBodyResponse,
@@ -70,8 +72,6 @@ export class StreamLifecycle implements StreamHandler {
   private heldResponse: Uint8Array[] = [];
   private heldResponseBytes = 0;
   private responseEndedCalled = false;
-  /** message is the one being dispatched (its metadata_context goes with a request start). */
-  private message: ProcessingRequest | undefined;
 
   constructor(
     private readonly settings: LifecycleSettings,
@@ -121,19 +121,27 @@ export class StreamLifecycle implements StreamHandler {
     }
     // Envoy's observability mode forbids answers; the decisions still run for metrics and logs.
     if (message.observabilityMode) this.observeOnly = true;
-    if (message.metadataContext && this.decisions.onMetadata) this.decisions.onMetadata(message.metadataContext);
-    this.message = message;
-    return dispatchPhase(message, this.phases);
+    const metadata = message.metadataContext;
+    if (metadata && this.decisions.onMetadata) this.decisions.onMetadata(metadata);
+    // A switch, not a table of bound handlers: nothing is allocated per stream to dispatch.
+    const r = message.request;
+    switch (r.case) {
+      case "requestHeaders":
+        return this.onRequestHeaders(r.value, metadata);
+      case "requestBody":
+        return this.onRequestBody(r.value, metadata);
+      case "requestTrailers":
+        return this.onRequestTrailers();
+      case "responseHeaders":
+        return this.onResponseHeaders(r.value);
+      case "responseBody":
+        return this.onResponseBody(r.value);
+      case "responseTrailers":
+        return this.onResponseTrailers();
+      default:
+        throw new StreamError("InvalidArgument", "ProcessingRequest carries no known request message");
+    }
   }
-
-  private readonly phases: PhaseHandlers<void | Promise<void>> = {
-    requestHeaders: (h) => this.onRequestHeaders(h),
-    requestBody: (b) => this.onRequestBody(b),
-    requestTrailers: () => this.onRequestTrailers(),
-    responseHeaders: (h) => this.onResponseHeaders(h),
-    responseBody: (b) => this.onResponseBody(b),
-    responseTrailers: () => this.onResponseTrailers(),
-  };
 
   private send(response: ProcessingResponse): void {
     if (!this.observeOnly && !this.ended) this.sink.send(response);
@@ -182,7 +190,7 @@ export class StreamLifecycle implements StreamHandler {
 
   // ---- request path ----
 
-  private onRequestHeaders(h: HttpHeaders): void {
+  private onRequestHeaders(h: HttpHeaders, metadata: Metadata | undefined): void {
     if (this.requestPhase !== "awaiting-headers") {
       throw new StreamError("InvalidArgument", "request headers arrived twice");
     }
@@ -191,7 +199,7 @@ export class StreamLifecycle implements StreamHandler {
       headers: readHeaderMap(h.headers),
       headersSkipped: false,
       bodyMode: mode,
-      metadata: this.message?.metadataContext,
+      metadata,
     });
     this.requestEndSeen = h.endOfStream;
     if (h.endOfStream || mode === "none" || mode === "passthrough") {
@@ -211,7 +219,7 @@ export class StreamLifecycle implements StreamHandler {
     if (mode === "buffered") this.send(emptyHeadersResponse("request"));
   }
 
-  private onRequestBody(b: HttpBody): void | Promise<void> {
+  private onRequestBody(b: HttpBody, metadata: Metadata | undefined): void | Promise<void> {
     if (b.endOfStream) this.requestEndSeen = true;
     if (this.requestPhase === "passthrough-body") {
       this.send(emptyBodyResponse("request"));
@@ -229,7 +237,7 @@ export class StreamLifecycle implements StreamHandler {
         headers: new Map(),
         headersSkipped: true,
         bodyMode: this.requestMode!,
-        metadata: this.message?.metadataContext,
+        metadata,
       });
       this.requestPhase = "receiving-body";
     }
@@ -291,23 +299,19 @@ export class StreamLifecycle implements StreamHandler {
 
   private forwardRequest(forward: Forward, endOfStream: boolean): void {
     const { body, bodyMutated, dynamicMetadata } = forward;
-    const sets = [...forward.headers.sets];
+    const { sets, removes } = forward.headers;
     if (this.requestMode === "duplex") {
       // Envoy may drop this in full-duplex mode (envoy#39035), but a processor-set length that
       // matches the body is what HTTP/1 upstreams without chunking need.
-      sets.push({ key: CONTENT_LENGTH, value: String(body.length) });
       if (!this.requestHeadersSkipped) {
-        const headers = mutatingHeadersResponse("request", buildHeaderMutation(sets, forward.headers.removes));
+        const mutation = buildHeaderMutation(sets, removes, contentLength(body));
+        const headers = mutatingHeadersResponse("request", mutation);
         this.send(dynamicMetadata ? withDynamicMetadata(headers, dynamicMetadata) : headers);
       }
       for (const piece of streamedBodyResponses("request", body, endOfStream)) this.send(piece);
     } else {
-      if (bodyMutated) sets.push({ key: CONTENT_LENGTH, value: String(body.length) });
-      const answer = bufferedBodyResponse(
-        "request",
-        buildHeaderMutation(sets, forward.headers.removes),
-        bodyMutated ? body : undefined,
-      );
+      const mutation = buildHeaderMutation(sets, removes, bodyMutated ? contentLength(body) : undefined);
+      const answer = bufferedBodyResponse("request", mutation, bodyMutated ? body : undefined);
       this.send(dynamicMetadata ? withDynamicMetadata(answer, dynamicMetadata) : answer);
     }
     this.recordOutcome("success", "continue");
@@ -472,8 +476,8 @@ export class StreamLifecycle implements StreamHandler {
   }
 }
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as Promise<T> | undefined)?.then === "function";
+function contentLength(body: Uint8Array): HeaderSet {
+  return { key: CONTENT_LENGTH, value: String(body.length) };
 }
 
 /** headersOnlyResponse answers request headers with a decision's changes and metadata. */
