@@ -134,7 +134,7 @@ export class EppExchange implements StreamDecisions {
   decideWithoutBody(): Result<HeadersOnly, RequestError> {
     const picked = this.env.director.pickWithoutBody(this.subsetHint);
     if (!picked.ok) return picked;
-    return ok(destinationAnswer(picked.value, []));
+    return ok(destinationAnswer(picked.value));
   }
 
   appendRequestBody(chunk: Uint8Array): void {
@@ -158,7 +158,7 @@ export class EppExchange implements StreamDecisions {
     this.scheduled = decision;
     const destination = decision.destinations.join(",");
     return ok({
-      ...destinationAnswer(destination, []),
+      ...destinationAnswer(destination),
       body: decision.newBody ?? original,
       bodyMutated: decision.newBody !== undefined,
       abandon: () => decision.release?.(),
@@ -272,10 +272,10 @@ export class EppExchange implements StreamDecisions {
   }
 }
 
-/** destinationAnswer sets the destination header (plus extra sets) and the identical envoy.lb metadata. */
-function destinationAnswer(destination: string, extra: HeaderSet[]): HeadersOnly {
+/** destinationAnswer sets the destination header and the identical envoy.lb metadata. */
+function destinationAnswer(destination: string): HeadersOnly {
   return {
-    headers: { sets: [{ key: DESTINATION_ENDPOINT, value: destination }, ...extra], removes: [] },
+    headers: { sets: [{ key: DESTINATION_ENDPOINT, value: destination }], removes: [] },
     dynamicMetadata: destinationMetadata(destination),
   };
 }
