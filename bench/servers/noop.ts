@@ -1,40 +1,110 @@
 import { createServer, type Http2Server } from "node:http2";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type * as grpc from "@grpc/grpc-js";
 import { connectAdapterOptions, HTTP2_SERVER_OPTIONS } from "../../src/extproc/transport/connect.js";
-import { bindServer, createGrpcServer, extProcServiceDefinition } from "../../src/extproc/transport/grpc.js";
-import { emptyHeadersResponse, emptyTrailersResponse, streamedBodyResponse } from "../../src/extproc/responses.js";
+import { bindServer, createGrpcServer } from "../../src/extproc/transport/grpc.js";
+import { EXT_PROC_PROCESS_PATH } from "../../src/extproc/transport/service.js";
 import {
+  BodyResponseSchema,
   ExternalProcessor,
+  HeadersResponseSchema,
   type ProcessingRequest,
   type ProcessingResponse,
+  ProcessingRequestSchema,
+  ProcessingResponseSchema,
 } from "../../src/gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 
 /**
- * noopAnswer is the least a FULL_DUPLEX_STREAMED processor can do and still be correct: ack
- * headers and trailers unchanged, and hand every body chunk straight back (in this mode Envoy
- * forwards only the body the processor returns). Built with the same response builders BBR
- * uses, so the floor pays the same protobuf costs.
+ * The floor, as issue 14 defines it: a no-op FULL_DUPLEX_STREAMED processor that buffers the
+ * request body, then answers the request headers with a small header mutation and streams the
+ * same body bytes back in pieces of at most 62,000 bytes (the received views; only a larger one
+ * is split), parsing nothing; the response passes through as it comes. It is written the way a
+ * plain grpc-js ext_proc server is: protobuf-es create() and the reflective toBinary/fromBinary.
+ * It deliberately shares nothing with BBR's hot path (codec, response builders), so what BBR
+ * saves there counts for BBR, and the floor never moves when BBR's code does.
  */
-export function noopAnswer(r: ProcessingRequest): ProcessingResponse | undefined {
-  switch (r.request.case) {
-    case "requestHeaders":
-      return emptyHeadersResponse("request");
-    case "responseHeaders":
-      return emptyHeadersResponse("response");
-    case "requestBody":
-      return streamedBodyResponse("request", r.request.value.body, r.request.value.endOfStream);
-    case "responseBody":
-      return streamedBodyResponse("response", r.request.value.body, r.request.value.endOfStream);
-    case "requestTrailers":
-      return emptyTrailersResponse("request");
-    case "responseTrailers":
-      return emptyTrailersResponse("response");
-    default:
-      return undefined;
+
+const PIECE_LIMIT = 62_000;
+const NOOP_HEADER = new TextEncoder().encode("1");
+
+function headersAnswer(phase: "request" | "response", mutate: boolean): ProcessingResponse {
+  const value = create(
+    HeadersResponseSchema,
+    mutate
+      ? {
+          response: {
+            clearRouteCache: true,
+            headerMutation: { setHeaders: [{ header: { key: "x-noop", rawValue: NOOP_HEADER } }] },
+          },
+        }
+      : {},
+  );
+  return create(ProcessingResponseSchema, {
+    response: phase === "request" ? { case: "requestHeaders", value } : { case: "responseHeaders", value },
+  });
+}
+
+function bodyPiece(phase: "request" | "response", body: Uint8Array, endOfStream: boolean): ProcessingResponse {
+  const value = create(BodyResponseSchema, {
+    response: { bodyMutation: { mutation: { case: "streamedResponse", value: { body, endOfStream } } } },
+  });
+  return create(ProcessingResponseSchema, {
+    response: phase === "request" ? { case: "requestBody", value } : { case: "responseBody", value },
+  });
+}
+
+/** NoopExchange is the floor's state for one stream: the held request body. */
+export class NoopExchange {
+  private held: Uint8Array[] = [];
+
+  /** answer returns the responses one request message gets (none while the body is held). */
+  answer(r: ProcessingRequest): ProcessingResponse[] {
+    switch (r.request.case) {
+      case "requestHeaders":
+        return r.request.value.endOfStream ? [headersAnswer("request", true)] : [];
+      case "requestBody": {
+        const { body, endOfStream } = r.request.value;
+        if (body.length > 0) this.held.push(body);
+        if (!endOfStream) return [];
+        const out = [headersAnswer("request", true)];
+        const held = this.held;
+        this.held = [];
+        if (held.length === 0) out.push(bodyPiece("request", new Uint8Array(0), true));
+        held.forEach((chunk, i) => {
+          for (let at = 0; at < chunk.length; at += PIECE_LIMIT) {
+            const end = Math.min(at + PIECE_LIMIT, chunk.length);
+            out.push(bodyPiece("request", chunk.subarray(at, end), i === held.length - 1 && end === chunk.length));
+          }
+        });
+        return out;
+      }
+      case "responseHeaders":
+        return [headersAnswer("response", false)];
+      case "responseBody":
+        return [bodyPiece("response", r.request.value.body, r.request.value.endOfStream)];
+      case "requestTrailers":
+        return [create(ProcessingResponseSchema, { response: { case: "requestTrailers", value: {} } })];
+      case "responseTrailers":
+        return [create(ProcessingResponseSchema, { response: { case: "responseTrailers", value: {} } })];
+      default:
+        return [];
+    }
   }
 }
+
+const plainServiceDefinition: grpc.ServiceDefinition = {
+  Process: {
+    path: EXT_PROC_PROCESS_PATH,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: (m: ProcessingRequest) => Buffer.from(toBinary(ProcessingRequestSchema, m)),
+    requestDeserialize: (b: Buffer) => fromBinary(ProcessingRequestSchema, b),
+    responseSerialize: (m: ProcessingResponse) => Buffer.from(toBinary(ProcessingResponseSchema, m)),
+    responseDeserialize: (b: Buffer) => fromBinary(ProcessingResponseSchema, b),
+  },
+};
 
 /** NoopServer is a running no-op processor. */
 export interface NoopServer {
@@ -48,11 +118,11 @@ export async function startNoopGrpc(maxMessageBytes: number): Promise<NoopServer
     maxReceiveMessageBytes: maxMessageBytes,
     maxSendMessageBytes: 2 * maxMessageBytes,
   });
-  server.addService(extProcServiceDefinition, {
+  server.addService(plainServiceDefinition, {
     Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
+      const exchange = new NoopExchange();
       call.on("data", (r: ProcessingRequest) => {
-        const answer = noopAnswer(r);
-        if (answer) call.write(answer);
+        for (const answer of exchange.answer(r)) call.write(answer);
       });
       call.on("end", () => call.end());
       call.on("error", () => {});
@@ -78,10 +148,8 @@ export async function startNoopConnect(maxMessageBytes: number): Promise<NoopSer
   const routes = (router: ConnectRouter) =>
     router.service(ExternalProcessor, {
       async *process(requests) {
-        for await (const r of requests) {
-          const answer = noopAnswer(r);
-          if (answer) yield answer;
-        }
+        const exchange = new NoopExchange();
+        for await (const r of requests) yield* exchange.answer(r);
       },
     });
   const limits = { maxReceiveMessageBytes: maxMessageBytes, maxSendMessageBytes: 2 * maxMessageBytes };

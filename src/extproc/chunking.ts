@@ -16,3 +16,38 @@ export function splitBody(body: Uint8Array, limit = BODY_CHUNK_LIMIT): Uint8Arra
   }
   return pieces;
 }
+
+/** bodyLength is the length of a body given whole or as chunks. */
+export function bodyLength(body: Uint8Array | readonly Uint8Array[]): number {
+  if (body instanceof Uint8Array) return body.length;
+  let n = 0;
+  for (const chunk of body) n += chunk.length;
+  return n;
+}
+
+/**
+ * splitChunks cuts a body held as chunks into the pieces splitBody would cut from the joined
+ * body (the same boundaries, every piece `limit` bytes but the last), without joining: each
+ * piece is its parts, one view when it lies in one chunk. An empty body is one empty piece.
+ */
+export function splitChunks(chunks: readonly Uint8Array[], limit = BODY_CHUNK_LIMIT): Uint8Array[][] {
+  const pieces: Uint8Array[][] = [];
+  let parts: Uint8Array[] = [];
+  let room = limit;
+  for (const chunk of chunks) {
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(room, chunk.length - at);
+      parts.push(at === 0 && take === chunk.length ? chunk : chunk.subarray(at, at + take));
+      at += take;
+      room -= take;
+      if (room === 0) {
+        pieces.push(parts);
+        parts = [];
+        room = limit;
+      }
+    }
+  }
+  if (parts.length > 0 || pieces.length === 0) pieces.push(parts);
+  return pieces;
+}

@@ -13,7 +13,8 @@ import {
   TrailersResponseSchema,
 } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 import { HttpStatusSchema } from "../gen/envoy/type/v3/http_status_pb.js";
-import { splitBody } from "./chunking.js";
+import { splitBody, splitChunks } from "./chunking.js";
+import { GatheredPiece, gatheredBodyResponse } from "./wire/gathered-body.js";
 import { buildHeaderMutation, type HeaderSet } from "./headers.js";
 
 // Builders for the ProcessingResponse shapes the processors send. They keep the oneof
@@ -89,9 +90,36 @@ export function bufferedBodyResponse(
  * streamedBodyResponses splits a body into FULL_DUPLEX_STREAMED body responses; the last one
  * carries end_of_stream when `endOfStream` is set (false when trailers follow).
  */
-export function streamedBodyResponses(phase: Phase, body: Uint8Array, endOfStream: boolean): ProcessingResponse[] {
-  const pieces = splitBody(body);
-  return pieces.map((piece, i) => streamedBodyResponse(phase, piece, endOfStream && i === pieces.length - 1));
+export function streamedBodyResponses(
+  phase: Phase,
+  body: Uint8Array | readonly Uint8Array[],
+  endOfStream: boolean,
+): ProcessingResponse[] {
+  if (body instanceof Uint8Array) {
+    const pieces = splitBody(body);
+    return pieces.map((piece, i) => streamedBodyResponse(phase, piece, endOfStream && i === pieces.length - 1));
+  }
+  const pieces = splitChunks(body);
+  return pieces.map((parts, i) => {
+    const last = endOfStream && i === pieces.length - 1;
+    if (parts.length <= 1) return streamedBodyResponse(phase, parts[0] ?? EMPTY_BODY, last);
+    let length = 0;
+    for (const part of parts) length += part.length;
+    return gatheredPieceResponse(phase, new GatheredPiece(parts, length), last);
+  });
+}
+
+const EMPTY_BODY = new Uint8Array(0);
+
+function gatheredPieceResponse(phase: Phase, piece: GatheredPiece, endOfStream: boolean): ProcessingResponse {
+  return bodyResponse(
+    phase,
+    create(BodyResponseSchema, {
+      response: create(CommonResponseSchema, {
+        bodyMutation: { mutation: { case: "streamedResponse", value: gatheredBodyResponse(piece, endOfStream) } },
+      }),
+    }),
+  );
 }
 
 /** streamedBodyResponse is one FULL_DUPLEX_STREAMED body piece. */

@@ -81,6 +81,26 @@ export class MessageBody {
   }
 
   /**
+   * originalChunks is the body as received, as the chunks it arrived in (no join): what the
+   * lifecycle streams on when nothing changed it. If the body was joined already, that view.
+   */
+  originalChunks(): Uint8Array | readonly Uint8Array[] {
+    const count = this.chunks.count;
+    if (count <= 1) return this.chunks.join();
+    const out: Uint8Array[] = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.chunks.chunk(i);
+    return out;
+  }
+
+  /**
+   * forwardedBytes is what goes upstream without forcing a join: the original chunks when
+   * unchanged, else the changed object serialised once.
+   */
+  forwardedBytes(): Uint8Array | readonly Uint8Array[] {
+    return this.changed ? this.finalBytes() : this.originalChunks();
+  }
+
+  /**
    * validate throws the BadRequest (400) json() would throw for a request body that is not a
    * JSON object, without parsing a valid one. Opaque and "ignore" bodies never throw.
    */

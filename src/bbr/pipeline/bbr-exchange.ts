@@ -12,6 +12,7 @@ import type {
   StreamDecisions,
   StreamOutcome,
 } from "../../extproc/lifecycle/decisions.js";
+import { NO_HEADER_CHANGES } from "../../extproc/lifecycle/decisions.js";
 import type { LifecycleSettings } from "../../extproc/lifecycle/stream-lifecycle.js";
 import { CycleState } from "../../plugin/cycle-state.js";
 import { TrackedHeaders } from "../api/headers.js";
@@ -157,7 +158,7 @@ export class BbrExchange implements StreamDecisions {
         ok({ headers, body, bodyMutated: true }),
       );
     }
-    return ok({ headers, body: request.body.finalBytes(), bodyMutated: request.body.mutated });
+    return ok({ headers, body: request.body.forwardedBytes(), bodyMutated: request.body.mutated });
   }
 
   requestForwarded(): void {
@@ -183,8 +184,15 @@ export class BbrExchange implements StreamDecisions {
   // ---- response ----
 
   startResponse(start: ResponseStart): void {
+    // No response plugin: nothing would read the response, so none is built (the common case).
+    if (!this.hasResponsePlugins()) return;
     const headers = new TrackedHeaders(start.headers, this.settings.maxHeaderValueBytes);
     this.response = new InferenceResponse(this.request!, headers, new MessageBody(bodyKindOf(headers), "ignore"));
+  }
+
+  private hasResponsePlugins(): boolean {
+    const c = this.settings.chains;
+    return c.responseHeaders.length > 0 || c.responseChunks.length > 0 || c.responseBody.length > 0;
   }
 
   holdsResponseBody(): boolean {
@@ -192,11 +200,13 @@ export class BbrExchange implements StreamDecisions {
   }
 
   responseHeaders(): void | Promise<void> {
+    if (!this.response) return;
     return runChain(this.settings.chains.responseHeaders, [this.response!], this.listener);
   }
 
   responseHeaderChanges(): HeaderChanges {
-    const headers = this.response!.headers;
+    if (!this.response) return NO_HEADER_CHANGES;
+    const headers = this.response.headers;
     return { sets: headers.mutatedHeaders(), removes: headers.removedHeaders() };
   }
 

@@ -22,8 +22,11 @@ export const NO_HEADER_CHANGES: HeaderChanges = { sets: [], removes: [] };
 /** Forward is the decision to send a request on, changed as it says. */
 export interface Forward {
   readonly headers: HeaderChanges;
-  /** body is what goes upstream: the received bytes, or new ones when bodyMutated. */
-  readonly body: Uint8Array;
+  /**
+   * body is what goes upstream: the received bytes, or new ones when bodyMutated. An unchanged
+   * body may be given as the chunks it arrived in, so it is streamed on without being joined.
+   */
+  readonly body: Uint8Array | readonly Uint8Array[];
   readonly bodyMutated: boolean;
   /** dynamicMetadata travels with the answer that carries the headers (e.g. envoy.lb). */
   readonly dynamicMetadata?: JsonObject | undefined;

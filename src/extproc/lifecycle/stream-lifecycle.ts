@@ -8,6 +8,7 @@ import type {
   ProcessingRequest,
   ProcessingResponse,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { bodyLength } from "../chunking.js";
 import { buildHeaderMutation, type HeaderSet, readHeaderMap } from "../headers.js";
 import { type BodyMode, bodyModesOf } from "../phases.js";
 import {
@@ -311,7 +312,7 @@ export class StreamLifecycle implements StreamHandler {
       for (const piece of streamedBodyResponses("request", body, endOfStream)) this.send(piece);
     } else {
       const mutation = buildHeaderMutation(sets, removes, bodyMutated ? contentLength(body) : undefined);
-      const answer = bufferedBodyResponse("request", mutation, bodyMutated ? body : undefined);
+      const answer = bufferedBodyResponse("request", mutation, bodyMutated ? joined(body) : undefined);
       this.send(dynamicMetadata ? withDynamicMetadata(answer, dynamicMetadata) : answer);
     }
     this.recordOutcome("success", "continue");
@@ -476,8 +477,8 @@ export class StreamLifecycle implements StreamHandler {
   }
 }
 
-function contentLength(body: Uint8Array): HeaderSet {
-  return { key: CONTENT_LENGTH, value: String(body.length) };
+function contentLength(body: Uint8Array | readonly Uint8Array[]): HeaderSet {
+  return { key: CONTENT_LENGTH, value: String(bodyLength(body)) };
 }
 
 /** headersOnlyResponse answers request headers with a decision's changes and metadata. */
@@ -490,4 +491,9 @@ function headersOnlyResponse(decision: HeadersOnly): ProcessingResponse {
 function changesResponse(phase: Phase, changes: HeaderChanges): ProcessingResponse {
   if (changes.sets.length === 0 && changes.removes.length === 0) return emptyHeadersResponse(phase);
   return mutatingHeadersResponse(phase, buildHeaderMutation(changes.sets, changes.removes));
+}
+
+/** joined is a body as one buffer (a changed body always is one; chunks only when unchanged). */
+function joined(body: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  return body instanceof Uint8Array ? body : Buffer.concat(body);
 }

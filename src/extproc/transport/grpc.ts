@@ -9,8 +9,8 @@ import {
   EXT_PROC_PROCESS_PATH,
   type ExtProcMessageLimits,
   encodeRequest,
-  encodeResponse,
 } from "./service.js";
+import { encodeResponseTransient } from "../wire/response-encoder.js";
 import type { CallHeaders, StreamService } from "./stream.js";
 import { StreamDriver, type StreamWire } from "./stream-driver.js";
 import {
@@ -33,7 +33,9 @@ export const extProcServiceDefinition: grpc.ServiceDefinition = {
     responseStream: true,
     requestSerialize: (m: ProcessingRequest) => asBuffer(encodeRequest(m)),
     requestDeserialize: decodeRequest,
-    responseSerialize: (m: ProcessingResponse) => asBuffer(encodeResponse(m)),
+    // grpc-js copies the serialised message into its frame before it returns, so the encode can
+    // go to the encoder's reused scratch buffer: no allocation per answer.
+    responseSerialize: (m: ProcessingResponse) => asBuffer(encodeResponseTransient(m)),
     responseDeserialize: decodeResponse,
   },
 };

@@ -6,6 +6,7 @@ import {
   type ProcessingResponse,
   ProcessingResponseSchema,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { encodeResponse as encodeWireResponse } from "../wire/response-encoder.js";
 import type { StreamErrorCode } from "./stream.js";
 
 /**
@@ -40,9 +41,12 @@ export function decodeResponse(bytes: Uint8Array): ProcessingResponse {
   return fromBinary(ProcessingResponseSchema, bytes);
 }
 
-/** encodeResponse writes one ProcessingResponse. */
+/**
+ * encodeResponse writes one ProcessingResponse with the hand-written encoder (the same bytes as
+ * toBinary, one exact-size buffer); see wire/response-encoder.ts.
+ */
 export function encodeResponse(message: ProcessingResponse): Uint8Array {
-  return toBinary(ProcessingResponseSchema, message);
+  return encodeWireResponse(message);
 }
 
 // gRPC status codes are the protocol's, so one table serves every transport.
