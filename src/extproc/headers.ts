@@ -1,11 +1,5 @@
-import { create } from "@bufbuild/protobuf";
-import {
-  type HeaderMap,
-  type HeaderValueOption,
-  HeaderValueOptionSchema,
-  HeaderValueSchema,
-} from "../gen/envoy/config/core/v3/base_pb.js";
-import { type HeaderMutation, HeaderMutationSchema } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import type { HeaderMap, HeaderValueOption } from "../gen/envoy/config/core/v3/base_pb.js";
+import type { HeaderMutation } from "../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
 
 const utf8 = new TextDecoder("utf-8");
 const encoder = new TextEncoder();
@@ -44,13 +38,21 @@ export function buildHeaderMutation(
   last?: HeaderSet,
 ): HeaderMutation {
   const setHeaders: HeaderValueOption[] = [];
-  const add = ({ key, value }: HeaderSet) =>
-    setHeaders.push(
-      create(HeaderValueOptionSchema, {
-        header: create(HeaderValueSchema, { key, rawValue: encoder.encode(value) }),
-      }),
-    );
-  for (const set of sets) add(set);
-  if (last) add(last);
-  return create(HeaderMutationSchema, { setHeaders, removeHeaders: [...removes] });
+  for (const set of sets) setHeaders.push(headerValueOption(set));
+  if (last) setHeaders.push(headerValueOption(last));
+  return { $typeName: "envoy.service.ext_proc.v3.HeaderMutation", setHeaders, removeHeaders: [...removes] };
+}
+
+/**
+ * headerValueOption is the message create(HeaderValueOptionSchema, …) builds, written as a
+ * literal: on the hot path create()'s reflective copy was a measurable share of the garbage.
+ * (The encoder's property test and the protocol tests compare these with create()'s messages.)
+ */
+function headerValueOption({ key, value }: HeaderSet): HeaderValueOption {
+  return {
+    $typeName: "envoy.config.core.v3.HeaderValueOption",
+    header: { $typeName: "envoy.config.core.v3.HeaderValue", key, value: "", rawValue: encoder.encode(value) },
+    appendAction: 0,
+    keepEmptyValue: false,
+  };
 }
