@@ -6,6 +6,7 @@ import {
   type ProcessingResponse,
   ProcessingResponseSchema,
 } from "../../gen/envoy/service/ext_proc/v3/external_processor_pb.js";
+import { decodeRequest as decodeWireRequest } from "../wire/request-decoder.js";
 import { encodeResponse as encodeWireResponse } from "../wire/response-encoder.js";
 import type { StreamErrorCode } from "./stream.js";
 
@@ -24,11 +25,12 @@ export const EXT_PROC_PROCESS_PATH = `/${EXT_PROC_SERVICE}/Process`;
 export const extProcServiceDescriptor = ExternalProcessor;
 
 /**
- * decodeRequest reads one ProcessingRequest. Body bytes stay views of the received frame
+ * decodeRequest reads one ProcessingRequest (wire/request-decoder.ts: a hand-written fast path
+ * for what Envoy sends on every stream, fromBinary for the rest). Body bytes stay views of the received frame
  * (protobuf-es reads bytes fields with subarray), so a body chunk is never copied on the way in.
  */
 export function decodeRequest(bytes: Uint8Array): ProcessingRequest {
-  return fromBinary(ProcessingRequestSchema, bytes);
+  return decodeWireRequest(bytes);
 }
 
 /** encodeRequest writes one ProcessingRequest (the client side: tests, bench, devgw). */

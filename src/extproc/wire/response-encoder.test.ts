@@ -77,15 +77,15 @@ const struct = fc.dictionary(text, jsonValue, { maxKeys: 3 }) as fc.Arbitrary<Js
 
 const oneofResponse = fc.oneof(
   fc.constant({ case: undefined, value: undefined }),
-  fc.tuple(fc.constantFrom("requestHeaders", "responseHeaders"), fc.option(common, { nil: undefined })).map(
-    ([c, response]) => ({ case: c, value: create(HeadersResponseSchema, response ? { response } : {}) }),
-  ),
-  fc.tuple(fc.constantFrom("requestBody", "responseBody"), fc.option(common, { nil: undefined })).map(
-    ([c, response]) => ({ case: c, value: create(BodyResponseSchema, response ? { response } : {}) }),
-  ),
-  fc.tuple(fc.constantFrom("requestTrailers", "responseTrailers"), fc.option(headerMutation, { nil: undefined })).map(
-    ([c, m]) => ({ case: c, value: create(TrailersResponseSchema, m ? { headerMutation: m } : {}) }),
-  ),
+  fc
+    .tuple(fc.constantFrom("requestHeaders", "responseHeaders"), fc.option(common, { nil: undefined }))
+    .map(([c, response]) => ({ case: c, value: create(HeadersResponseSchema, response ? { response } : {}) })),
+  fc
+    .tuple(fc.constantFrom("requestBody", "responseBody"), fc.option(common, { nil: undefined }))
+    .map(([c, response]) => ({ case: c, value: create(BodyResponseSchema, response ? { response } : {}) })),
+  fc
+    .tuple(fc.constantFrom("requestTrailers", "responseTrailers"), fc.option(headerMutation, { nil: undefined }))
+    .map(([c, m]) => ({ case: c, value: create(TrailersResponseSchema, m ? { headerMutation: m } : {}) })),
   fc
     .record(
       {
@@ -130,7 +130,9 @@ describe("encodeResponse", () => {
       response: {
         case: "requestBody",
         value: {
-          response: { bodyMutation: { mutation: { case: "streamedResponse", value: gatheredBodyResponse(piece, true) } } },
+          response: {
+            bodyMutation: { mutation: { case: "streamedResponse", value: gatheredBodyResponse(piece, true) } },
+          },
         },
       },
     });
@@ -139,7 +141,9 @@ describe("encodeResponse", () => {
         case: "requestBody",
         value: {
           response: {
-            bodyMutation: { mutation: { case: "streamedResponse", value: { body: Uint8Array.of(1, 2, 3, 4, 5), endOfStream: true } } },
+            bodyMutation: {
+              mutation: { case: "streamedResponse", value: { body: Uint8Array.of(1, 2, 3, 4, 5), endOfStream: true } },
+            },
           },
         },
       },

@@ -533,7 +533,8 @@ function encodeWith(message: ProcessingResponse, intoScratch: boolean): Uint8Arr
     return toBinary(ProcessingResponseSchema, message);
   }
   if (intoScratch && size <= SCRATCH_LIMIT) {
-    if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_LIMIT, Math.max(size, 2 * scratch.length)));
+    if (scratch.length < size)
+      scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_LIMIT, Math.max(size, 2 * scratch.length)));
     writer.buf = scratch;
   } else {
     writer.buf = Buffer.allocUnsafe(size);
