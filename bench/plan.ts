@@ -55,7 +55,7 @@ export function planFrom(argv: readonly string[]): Plan {
       concurrency: [1, 16, 64, 256],
       positions: ["first", "last"] as Position[],
     },
-    quick: { sizes: [KiB, MiB], concurrency: [1, 64], positions: ["last"] as Position[] },
+    quick: { sizes: [KiB, MiB], concurrency: [1, 4, 64], positions: ["last"] as Position[] },
     smoke: { sizes: [KiB], concurrency: [1], positions: ["last"] as Position[] },
   }[mode];
   const window =
