@@ -78,3 +78,21 @@ export function skipPlainString(view: ChunkView, i: number, end: number): number
   for (; i < end; i++) if (PLAIN[bytes[i]!] === 0) return i;
   return end;
 }
+
+// A run shorter than this is probed with unaligned reads (see nextStringSpecial).
+const SHORT_RUN_BYTES = 64;
+
+/**
+ * nextStringSpecial returns the index of the first byte in [i, end) that is not plain string
+ * content, or `end`. Runs between escapes are short in code and chat (tens of bytes): the
+ * first bytes of a run go four at a time through unaligned reads, which need no set-up; a run
+ * still going after that is long (prose, base64) and continues on aligned words.
+ */
+export function nextStringSpecial(view: ChunkView, i: number, end: number): number {
+  const { bytes, data } = view;
+  const probeEnd = i + SHORT_RUN_BYTES + 4 <= end ? i + SHORT_RUN_BYTES : end - 4;
+  while (i <= probeEnd && !hasStringSpecial(data.getInt32(i, true))) i += 4;
+  if (i > probeEnd) return skipPlainString(view, i, end);
+  while (PLAIN[bytes[i]!] === 1) i++;
+  return i;
+}

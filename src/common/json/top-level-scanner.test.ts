@@ -2,15 +2,23 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ChunkList } from "./chunk-list.js";
 import { TopLevelFields } from "./top-level-fields.js";
-import { type ScanVerdict, TopLevelScanner } from "./top-level-scanner.js";
+import { WINDOW_BYTES } from "./special-bitmap.js";
+import { SIMD_AVAILABLE, type ScanVerdict, type StringClassifier, TopLevelScanner } from "./top-level-scanner.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Every case and property runs on each way of crossing strings: the SIMD bitmap for every
+ * chunk, however small, and the scalar fallback. (The default, "auto", mixes the two by chunk
+ * size; MessageBody's tests cover it.)
+ */
+const CLASSIFIERS: readonly StringClassifier[] = ["simd", "scalar"];
+
 /** scan feeds chunks through a scanner as MessageBody does and returns its verdict and index. */
-function scan(chunks: readonly Uint8Array[], maxMembers?: number) {
+function scan(classifier: StringClassifier, chunks: readonly Uint8Array[], maxMembers?: number) {
   const list = new ChunkList();
-  const scanner = new TopLevelScanner(maxMembers);
+  const scanner = new TopLevelScanner(maxMembers, classifier);
   for (const c of chunks) {
     list.push(c);
     scanner.feed(c);
@@ -64,7 +72,7 @@ function everyByte(bytes: Uint8Array): Uint8Array[] {
 const bytesOf = (parts: readonly (string | number[])[]): Uint8Array =>
   Buffer.concat(parts.map((p) => (typeof p === "string" ? encoder.encode(p) : Uint8Array.from(p))));
 
-describe("TopLevelScanner verdicts agree with JSON.parse", () => {
+describe.each(CLASSIFIERS)("TopLevelScanner verdicts agree with JSON.parse (%s)", (classifier) => {
   it.each<{ name: string; body: Uint8Array; want: ScanVerdict }>([
     { name: "empty object", body: bytesOf(["{}"]), want: "valid" },
     { name: "whitespace around", body: bytesOf([" \t\r\n{ } \n"]), want: "valid" },
@@ -116,12 +124,12 @@ describe("TopLevelScanner verdicts agree with JSON.parse", () => {
     // "not-object" leaves the answer to a full parse, which must then refuse the body too.
     if (want === "not-object") expect(agreed).not.toBe("valid");
     else expect(agreed).toBe(want);
-    expect(scan([body]).verdict).toBe(want);
-    expect(scan(everyByte(body)).verdict).toBe(want);
+    expect(scan(classifier, [body]).verdict).toBe(want);
+    expect(scan(classifier, everyByte(body)).verdict).toBe(want);
   });
 });
 
-describe("TopLevelScanner fields equal JSON.parse", () => {
+describe.each(CLASSIFIERS)("TopLevelScanner fields equal JSON.parse (%s)", (classifier) => {
   it.each<{ name: string; body: string; field: string }>([
     { name: "model first", body: '{"model":"m1","messages":[{"role":"user","content":"hi"}]}', field: "model" },
     { name: "model last", body: '{"messages":[{"model":"nested"}],"model":"m2"}', field: "model" },
@@ -146,7 +154,7 @@ describe("TopLevelScanner fields equal JSON.parse", () => {
     const bytes = encoder.encode(body);
     const want = JSON.parse(body) as Record<string, unknown>;
     for (const chunks of [[bytes], everyByte(bytes)]) {
-      const { fields } = scan(chunks);
+      const { fields } = scan(classifier, chunks);
       expect(fields).toBeDefined();
       expect(fields!.has(field)).toBe(Object.hasOwn(want, field));
       expect(sameJson(fields!.get(field), Object.hasOwn(want, field) ? want[field] : undefined)).toBe(true);
@@ -156,22 +164,22 @@ describe("TopLevelScanner fields equal JSON.parse", () => {
   it("decodes invalid UTF-8 in a value exactly as the full decode does", () => {
     const body = bytesOf(['{"model":"a', [0xe3, 0x81], '","b":"', [0xed, 0xa0, 0x80, 0xf0, 0x9f], '"}']);
     const want = JSON.parse(decoder.decode(body)) as Record<string, unknown>;
-    const { fields } = scan(everyByte(body));
+    const { fields } = scan(classifier, everyByte(body));
     expect(fields!.get("model")).toBe(want["model"]);
     expect(fields!.get("b")).toBe(want["b"]);
   });
 
   it("returns the same object for repeated lookups", () => {
-    const { fields } = scan([encoder.encode('{"m":{"a":1}}')]);
+    const { fields } = scan(classifier, [encoder.encode('{"m":{"a":1}}')]);
     expect(fields!.get("m")).toBe(fields!.get("m"));
   });
 
   it("stops indexing past the member cap but still validates", () => {
     const body = encoder.encode(`{${Array.from({ length: 5 }, (_, i) => `"k${i}":${i}`).join(",")}}`);
-    expect(scan([body], 4)).toMatchObject({ verdict: "valid", complete: false, fields: undefined });
-    expect(scan([body], 5)).toMatchObject({ verdict: "valid", complete: true });
+    expect(scan(classifier, [body], 4)).toMatchObject({ verdict: "valid", complete: false, fields: undefined });
+    expect(scan(classifier, [body], 5)).toMatchObject({ verdict: "valid", complete: true });
     const broken = encoder.encode(`{${Array.from({ length: 5 }, (_, i) => `"k${i}":${i}`).join(",")},}`);
-    expect(scan([broken], 4).verdict).toBe("invalid");
+    expect(scan(classifier, [broken], 4).verdict).toBe("invalid");
   });
 });
 
@@ -296,9 +304,14 @@ function split(bytes: Uint8Array, c: { cuts: number[]; pad: number; tiny: boolea
 }
 
 /** expectSameAsParse checks the scanner against the full-parse path on one body. */
-function expectSameAsParse(bytes: Uint8Array, chunks: readonly Uint8Array[], probes: readonly string[] = []): void {
+function expectSameAsParse(
+  classifier: StringClassifier,
+  bytes: Uint8Array,
+  chunks: readonly Uint8Array[],
+  probes: readonly string[] = [],
+): void {
   const p = parsed(bytes);
-  const { verdict, fields } = scan(chunks);
+  const { verdict, fields } = scan(classifier, chunks);
   if (!p.ok) {
     expect(verdict).not.toBe("valid");
     return;
@@ -315,12 +328,12 @@ function expectSameAsParse(bytes: Uint8Array, chunks: readonly Uint8Array[], pro
   }
 }
 
-describe("TopLevelScanner properties", () => {
+describe.each(CLASSIFIERS)("TopLevelScanner properties (%s)", (classifier) => {
   it("agrees with JSON.parse on generated documents, however they are chunked", () => {
     fc.assert(
       fc.property(document, chunking, (text, c) => {
         const bytes = encoder.encode(text);
-        expectSameAsParse(bytes, split(bytes, c), ["model", "missing", "__proto__", "toString"]);
+        expectSameAsParse(classifier, bytes, split(bytes, c), ["model", "missing", "__proto__", "toString"]);
       }),
       { numRuns: 400 },
     );
@@ -345,7 +358,7 @@ describe("TopLevelScanner properties", () => {
           else bytes[Math.min(at, bytes.length - 1)] = e.byte;
         }
         const body = Uint8Array.from(bytes);
-        expectSameAsParse(body, split(body, c), ["model"]);
+        expectSameAsParse(classifier, body, split(body, c), ["model"]);
       }),
       { numRuns: 600 },
     );
@@ -357,7 +370,7 @@ describe("TopLevelScanner properties", () => {
         // Keep the string closed: quotes and backslashes become 'x'; control bytes stay (→ invalid).
         const inner = raw.map((b) => (b === 0x22 || b === 0x5c ? 0x78 : b));
         const body = bytesOf(['{"model":"', Array.from(inner), '","', Array.from(inner), '":1,"n":1}']);
-        expectSameAsParse(body, split(body, c), ["model"]);
+        expectSameAsParse(classifier, body, split(body, c), ["model"]);
       }),
       { numRuns: 400 },
     );
@@ -367,7 +380,7 @@ describe("TopLevelScanner properties", () => {
     fc.assert(
       fc.property(numberLiteral, chunking, (n, c) => {
         const body = encoder.encode(`{"model":${n}}`);
-        expectSameAsParse(body, split(body, c));
+        expectSameAsParse(classifier, body, split(body, c));
       }),
       { numRuns: 300 },
     );
@@ -384,9 +397,42 @@ describe("TopLevelScanner properties", () => {
       fc.property(fc.array(run, { maxLength: 6 }), chunking, (runs, c) => {
         const content = runs.map((r) => "ab c".repeat(r.plain).slice(0, r.plain) + r.stop).join("");
         const body = encoder.encode(`{"messages":"${content}","model":"m"}`);
-        expectSameAsParse(body, split(body, c), ["model", "messages"]);
+        expectSameAsParse(classifier, body, split(body, c), ["model", "messages"]);
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+describe("TopLevelScanner across bitmap windows", () => {
+  it("runs the SIMD classifier on this Node (so the simd cases above are not the scalar ones)", () => {
+    expect(SIMD_AVAILABLE).toBe(true);
+  });
+
+  it("agrees with JSON.parse when a string's end, an escape or a bad byte straddles a window", () => {
+    // One string long enough to span WINDOW_BYTES (64 KiB), with something special placed
+    // around the window edge: a chunk this big is classified in two windows. The body is one
+    // chunk, or two cut early in the first, so the second chunk's window edge moves too.
+    const prefix = '{"messages":"';
+    const special = fc.constantFrom("\\n", '\\"', "\\u00e9", "é", "日", "\u0001", '"', "");
+    fc.assert(
+      fc.property(
+        fc.integer({ min: WINDOW_BYTES - 40, max: WINDOW_BYTES + 56 }),
+        special,
+        special,
+        fc.record({
+          cuts: fc.array(fc.integer({ min: 0, max: 48 }), { maxLength: 1 }),
+          pad: fc.integer({ min: 0, max: 7 }),
+          tiny: fc.constant(false),
+        }),
+        fc.constantFrom<StringClassifier>("auto", "simd", "scalar"),
+        (edge, first, second, c, classifier) => {
+          const filler = "ab c".repeat(edge).slice(0, edge - prefix.length);
+          const body = encoder.encode(`${prefix}${filler}${first}x${second}","model":"m"}`);
+          expectSameAsParse(classifier, body, split(body, c), ["model", "messages"]);
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 });

@@ -1,4 +1,5 @@
-import { type ChunkView, chunkViewOf, hasStringSpecial, isPlainStringByte, skipPlainString } from "./string-skip.js";
+import { SpecialBitmap, WINDOW_BYTES } from "./special-bitmap.js";
+import { type ChunkView, chunkViewOf, nextStringSpecial } from "./string-skip.js";
 
 /** ValueKind is the JSON type of a top-level member's value. */
 export type ValueKind = "string" | "number" | "true" | "false" | "null" | "object" | "array";
@@ -78,7 +79,26 @@ const HEX = new Uint8Array(256);
 for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
 const ESCAPABLE = new Uint8Array(256);
 for (const c of '"\\/bfnrt') ESCAPABLE[c.charCodeAt(0)] = 1;
-const SHORT_RUN_BYTES = 64;
+
+/**
+ * StringClassifier chooses how string contents are crossed:
+ * - "scalar": word reads in JavaScript (SWAR), everywhere;
+ * - "simd": a WebAssembly SIMD bitmap of the chunk (see SpecialBitmap), for every chunk;
+ * - "auto": the bitmap for chunks of MIN_BITMAP_CHUNK_BYTES or more where WebAssembly SIMD
+ *   exists, else scalar. The default.
+ * All three give the same answers; tests hold "simd" and "scalar" to the same properties.
+ */
+export type StringClassifier = "auto" | "simd" | "scalar";
+
+// One classifier per thread, shared by every scanner (see SpecialBitmap).
+const sharedBitmap = SpecialBitmap.create();
+
+/** SIMD_AVAILABLE tells whether the "simd" classifier can run here. */
+export const SIMD_AVAILABLE = sharedBitmap !== undefined;
+
+// Below this, "auto" scans a chunk on the scalar path: copying and classifying it costs more
+// than its few words.
+const MIN_BITMAP_CHUNK_BYTES = 256;
 
 function isWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -91,7 +111,8 @@ function isDigit(c: number): boolean {
 /**
  * TopLevelScanner validates a JSON body byte by byte as chunks arrive, without joining or
  * decoding it, and records where each member of the root object lies. Nested values are
- * validated but not recorded; string contents are skipped four bytes at a time. It accepts
+ * validated but not recorded; string contents, most of a body, are crossed from one quote,
+ * backslash or control byte to the next (see StringClassifier). It accepts
  * exactly what `JSON.parse(new TextDecoder().decode(body))` accepts, at any nesting depth (V8's
  * JSON.parse is not recursive either), so a "valid" verdict needs no second pass.
  *
@@ -117,8 +138,21 @@ export class TopLevelScanner {
   private overflowed = false;
   /** resume is where scanString stopped (a second return value, without an allocation). */
   private resume = 0;
+  private readonly bitmap: SpecialBitmap | undefined;
+  /** The chunk's word views, for the scalar classifier. */
+  private view: ChunkView | undefined;
 
-  constructor(private readonly maxMembers = DEFAULT_MAX_MEMBERS) {}
+  /** The smallest chunk crossed through the bitmap. */
+  private readonly minBitmapChunk: number;
+
+  constructor(
+    private readonly maxMembers = DEFAULT_MAX_MEMBERS,
+    classifier: StringClassifier = "auto",
+  ) {
+    if (classifier === "simd" && sharedBitmap === undefined) throw new Error("WebAssembly SIMD is not available");
+    this.bitmap = classifier === "scalar" ? undefined : sharedBitmap;
+    this.minBitmapChunk = classifier === "simd" ? 0 : MIN_BITMAP_CHUNK_BYTES;
+  }
 
   /** bytesFed is the number of bytes scanned so far. */
   get bytesFed(): number {
@@ -145,16 +179,30 @@ export class TopLevelScanner {
   feed(chunk: Uint8Array): void {
     const base = this.offset;
     this.offset += chunk.length;
+    if (this.bitmap === undefined || chunk.length < this.minBitmapChunk) {
+      this.view = chunkViewOf(chunk);
+      this.run(chunk, 0, chunk.length, base);
+      this.view = undefined;
+      return;
+    }
+    for (let from = 0; from < chunk.length; from += WINDOW_BYTES) {
+      if (this.state === S_INVALID || this.state === S_NOT_OBJECT) return;
+      const to = Math.min(chunk.length, from + WINDOW_BYTES);
+      this.bitmap.prepare(chunk, from, to);
+      this.run(chunk, from, to, base);
+    }
+  }
+
+  /** run scans chunk[from, end); `base` is the chunk's global offset. */
+  private run(chunk: Uint8Array, from: number, end: number, base: number): void {
     if (this.state === S_INVALID || this.state === S_NOT_OBJECT) return;
-    const end = chunk.length;
-    const view = chunkViewOf(chunk);
     let state = this.state;
-    let i = 0;
+    let i = from;
     while (i < end) {
       const c = chunk[i]!;
       switch (state) {
         case S_STRING:
-          state = this.scanString(view, i, end, base);
+          state = this.scanString(chunk, i, end, base);
           i = this.resume;
           break;
         case S_AFTER_VALUE:
@@ -266,16 +314,10 @@ export class TopLevelScanner {
    * scanString runs through string contents from i, taking the common two-byte escapes in
    * stride; it returns the next state and leaves the next index in `resume`.
    */
-  private scanString(view: ChunkView, i: number, end: number, base: number): number {
-    const { bytes: chunk, data } = view;
+  private scanString(chunk: Uint8Array, i: number, end: number, base: number): number {
+    const bitmap = this.bitmap;
     for (;;) {
-      // Runs between escapes are short in code and chat (tens of bytes): the first bytes of a
-      // run go four at a time through unaligned reads, which need no set-up; a run still going
-      // after that is long (prose, base64) and continues on aligned words.
-      const probeEnd = i + SHORT_RUN_BYTES + 4 <= end ? i + SHORT_RUN_BYTES : end - 4;
-      while (i <= probeEnd && !hasStringSpecial(data.getInt32(i, true))) i += 4;
-      if (i > probeEnd) i = skipPlainString(view, i, end);
-      else while (isPlainStringByte(chunk[i]!)) i++;
+      i = this.view === undefined ? bitmap!.next(i, end) : nextStringSpecial(this.view, i, end);
       if (i === end) {
         this.resume = i;
         return S_STRING;
@@ -291,7 +333,7 @@ export class TopLevelScanner {
       }
       this.stringEscaped = true;
       if (i + 1 === end || chunk[i + 1] === 0x75) {
-        // \u, or an escape split across chunks: the byte-at-a-time states take it.
+        // \u, or an escape split across chunks or windows: the byte-at-a-time states take it.
         this.resume = i + 1;
         return S_ESCAPE;
       }
