@@ -55,6 +55,61 @@ export interface PluginTypeSpec<Params = unknown, Handle = unknown, P extends Pl
   readonly extensionPoints: readonly string[];
   readonly parameters: z.ZodType<Params>;
   create(name: string, parameters: Params, handle: Handle): Result<P, string | readonly ParameterIssue[]>;
+  /**
+   * load prepares an implementation kept out of the registration, so registering (and listing)
+   * a type does not import it; Registry.loadImplementations awaits it before a config's
+   * instances are created. Absent: create works at once. See lazyPluginType.
+   */
+  readonly load?: () => Promise<void>;
+}
+
+/** PluginFactory is a type's create function. */
+export type PluginFactory<Params, Handle, P extends Plugin = Plugin> = PluginTypeSpec<Params, Handle, P>["create"];
+
+/** PluginTypeRegistration is what registering a type needs without its implementation: a spec minus create. */
+export type PluginTypeRegistration<Params, Handle, P extends Plugin = Plugin> = Omit<
+  PluginTypeSpec<Params, Handle, P>,
+  "create" | "load"
+>;
+
+/**
+ * lazyPluginType registers a type whose factory lives in a module imported on first use (its
+ * dependencies, such as a CEL interpreter or a multipart parser, cost memory in every process
+ * that registers the type but never configures it). The returned spec's load() imports it;
+ * create before a successful load returns an error value, the import failure when there was one.
+ * A failed import is retried by the next load (the next config that uses the type).
+ */
+export function lazyPluginType<Params, Handle, P extends Plugin = Plugin>(
+  registration: PluginTypeRegistration<Params, Handle, P>,
+  importFactory: () => Promise<PluginFactory<Params, Handle, P>>,
+): PluginTypeSpec<Params, Handle, P> {
+  let factory: PluginFactory<Params, Handle, P> | undefined;
+  let failure: string | undefined;
+  let loading: Promise<void> | undefined;
+  return {
+    ...registration,
+    load() {
+      loading ??= importFactory().then(
+        (loaded) => {
+          factory = loaded;
+          failure = undefined;
+        },
+        (e: unknown) => {
+          failure = e instanceof Error ? e.message : String(e);
+          loading = undefined;
+        },
+      );
+      return loading;
+    },
+    create(name, parameters, handle) {
+      if (factory) return factory(name, parameters, handle);
+      return err(
+        failure === undefined
+          ? "implementation not loaded (Registry.loadImplementations must run before create)"
+          : `cannot load the implementation: ${failure}`,
+      );
+    },
+  };
 }
 
 /**
@@ -149,6 +204,9 @@ export class Registry<Handle> implements PluginRegistrar<Handle> {
       return refuse(`plugin type "${spec.type}" is deprecated but gives no deprecation message`);
     }
     if (typeof spec.create !== "function") return refuse(`plugin type "${spec.type}" has no create() factory`);
+    if (spec.load !== undefined && typeof spec.load !== "function") {
+      return refuse(`plugin type "${spec.type}": load must be a function`);
+    }
     if (typeof spec.parameters?.safeParse !== "function") {
       return refuse(`plugin type "${spec.type}" has no zod parameters schema`);
     }
@@ -180,6 +238,20 @@ export class Registry<Handle> implements PluginRegistrar<Handle> {
   /** types lists registered specs in registration order. */
   types(): PluginTypeSpec<unknown, Handle>[] {
     return [...this.specs.values()];
+  }
+
+  /**
+   * loadImplementations imports the implementations of the named types that are registered
+   * lazily (see lazyPluginType), before their instances are created. Never rejects: an import
+   * failure comes back from the type's create as an error value, at the config entry that used it.
+   */
+  async loadImplementations(types: Iterable<string>): Promise<void> {
+    const loads: Promise<void>[] = [];
+    for (const type of new Set(types)) {
+      const load = this.specs.get(type)?.load;
+      if (load) loads.push(load().catch(() => {}));
+    }
+    await Promise.all(loads);
   }
 
   /** tombstones lists removed types. */

@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { AdminService } from "../../gen/bbr/admin/v1/admin_pb.js";
 import type { ExtraRoute } from "../../runtime/ops/http-endpoints.js";
-import { type AdminDeps, adminService } from "./admin-service.js";
+import type { AdminHandler } from "./admin-handler.js";
+import type { AdminDeps } from "./admin-service.js";
 
-/** ADMIN_PATH_PREFIX is where the admin service's methods live on the ops port. */
-export const ADMIN_PATH_PREFIX = `/${AdminService.typeName}/`;
+/**
+ * ADMIN_PATH_PREFIX is where the admin service's methods live on the ops port: the generated
+ * AdminService.typeName, written out so that routing needs neither the protos nor Connect
+ * (admin-route.test.ts checks that both agree).
+ */
+export const ADMIN_PATH_PREFIX = "/bbr.admin.v1.AdminService/";
 
 /** AdminRouteOptions configure who may call the admin API. */
 export interface AdminRouteOptions {
@@ -30,10 +33,22 @@ export function isLoopback(address: string | undefined): boolean {
  * anyone else how to enable it.
  */
 export function adminRoute(deps: AdminDeps, options: AdminRouteOptions): ExtraRoute {
-  const handle = connectNodeAdapter({
-    routes: (router) => router.service(AdminService, adminService(deps)),
-    readMaxBytes: options.readMaxBytes,
-  });
+  let handler: Promise<AdminHandler> | undefined;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    // Connect and the admin service load on the first admin request (idle RSS, issue 14); the
+    // request body waits, unread, until the handler takes it.
+    handler ??= import("./admin-handler.js").then((m) => m.adminHandler(deps, options.readMaxBytes));
+    handler.then(
+      (h) => h(req, res),
+      (e: unknown) => {
+        handler = undefined;
+        deps.logger.error({ err: e instanceof Error ? e.message : String(e) }, "admin API failed to load");
+        const body = JSON.stringify({ code: "internal", message: "the admin API failed to load" });
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(body);
+      },
+    );
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
     if (!req.url?.startsWith(ADMIN_PATH_PREFIX)) return false;
     if (!options.expose && !isLoopback(req.socket.remoteAddress)) {

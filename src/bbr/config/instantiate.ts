@@ -40,6 +40,8 @@ export async function instantiateBbrConfig(
     resolvePath: (p) => resolve(baseDir, p),
     watchFile: (p, onChange) => watchFile(p, onChange),
   };
+  // Types registered lazily import their implementation now, only when this config uses them.
+  await registry.loadImplementations(document.plugins.map((p) => p.type));
   const built = instantiatePlugins(document.plugins, registry, handle, policy);
   issues.push(...built.issues);
   const plugins = built.instances.map((i) => i.plugin);

@@ -1,16 +1,25 @@
-import { buildRegistry, type PluginTypeSpec, type Tombstone } from "../../plugin/registry.js";
+import { buildRegistry, lazyPluginType, type PluginTypeSpec, type Tombstone } from "../../plugin/registry.js";
 import type { BbrPluginHandle, BbrRegistry } from "../api/plugin-handle.js";
 import { apiDetectorType } from "./api-detector/api-detector.js";
 import { baseModelToHeaderType } from "./base-model-to-header/base-model-to-header.js";
 import { bodyFieldToHeaderType } from "./body-field-to-header/body-field-to-header.js";
-import { celRulesType } from "./cel-rules/cel-rules.js";
+import { celRulesRegistration } from "./cel-rules/registration.js";
 import { contextWindowFilterType } from "./context-window-filter/context-window-filter.js";
 import { costScorerType } from "./cost-scorer/cost-scorer.js";
 import { maxScoreModelPickerType } from "./max-score-model-picker/max-score-model-picker.js";
 import { modelAliasType } from "./model-alias/model-alias.js";
 import { modelAllowListType } from "./model-allow-list/model-allow-list.js";
-import { multipartModelType } from "./multipart-model/multipart-model.js";
+import { multipartModelRegistration } from "./multipart-model/registration.js";
 import { weightedSplitType } from "./weighted-split/weighted-split.js";
+
+// Types whose implementation pulls in a large dependency register without it and import it
+// when a config first uses them: every process pays for what it registers, and most chains
+// use neither (idle RSS, issue 14).
+const celRulesType = lazyPluginType(celRulesRegistration, async () => (await import("./cel-rules/cel-rules.js")).celRulesType.create);
+const multipartModelType = lazyPluginType(
+  multipartModelRegistration,
+  async () => (await import("./multipart-model/multipart-model.js")).multipartModelType.create,
+);
 
 /** IN_TREE_TYPES are the built-in plugin types, in listing order. */
 export const IN_TREE_TYPES: readonly PluginTypeSpec<unknown, BbrPluginHandle>[] = [

@@ -4,6 +4,7 @@ import { packageVersion } from "../../common/version.js";
 import { EXT_PROC_SERVICE } from "../../extproc/transport/service.js";
 import { type HealthState, ServingStatus } from "../../runtime/health/health-service.js";
 import { loadServingTls, type ServingTls } from "../../runtime/tls/serving-credentials.js";
+import { preloadTracing } from "../../runtime/tracing/lazy-tracing.js";
 import { ExtProcRuntime, MESSAGE_OVERHEAD_BYTES, type RuntimePorts } from "../../runtime/extproc-runtime.js";
 import { adminRoute } from "../admin/admin-route.js";
 import type { ConfigError } from "../../common/config-error.js";
@@ -74,6 +75,8 @@ export class BbrServer implements BbrEnvironment {
       tls = loadedTls.value;
     }
 
+    // An SDK registered before start (the usual `--import` of an OpenTelemetry setup) traces the first stream.
+    if (options.tracing) await preloadTracing();
     metrics.info.set({ commit: process.env["BUILD_COMMIT"] ?? "unknown", build_ref: packageVersion() }, 1);
     const server = new BbrServer(options, logger, metrics, loaded.value, tls);
     try {

@@ -1,6 +1,5 @@
-import { z } from "zod";
 import { err, ok, type Result } from "../../../common/result.js";
-import { HTTP_STATUS_BY_CODE, RequestError, type RequestErrorCode } from "../../../common/request-error.js";
+import { RequestError } from "../../../common/request-error.js";
 import type { TypedName } from "../../../plugin/plugin.js";
 import type { ParameterIssue, PluginTypeSpec } from "../../../plugin/registry.js";
 import type { ModelSelector } from "../../api/extension-points.js";
@@ -8,56 +7,14 @@ import type { MutableRequest } from "../../api/inference-message.js";
 import { applyModelChoice, currentModel } from "../../api/model-selection.js";
 import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 import { type CelBindings, type CompiledExpression, compileExpression, splitShorthand } from "./compile.js";
+import { CEL_RULES, CODE_BY_STATUS, type CelRulesParameters, celRulesRegistration } from "./registration.js";
 
-/** CEL_RULES is the plugin type name. */
-export const CEL_RULES = "cel-rules";
-
-/** CEL_RULES_GATE is the feature gate that enables this alpha type. */
-export const CEL_RULES_GATE = "CelRules";
-
-const CODE_BY_STATUS = new Map<number, RequestErrorCode>(
-  Object.entries(HTTP_STATUS_BY_CODE).map(([code, status]) => [status, code as RequestErrorCode]),
-);
-const STATUSES = [...CODE_BY_STATUS.keys()];
-
-const rejection = z.strictObject({
-  /** HTTP status to answer with. */
-  status: z
-    .number()
-    .int()
-    .refine((s) => CODE_BY_STATUS.has(s), `status must be one of ${STATUSES.join(", ")}`),
-  /** Message in the OpenAI-shaped error body. */
-  message: z.string().min(1),
-  /** error.code in the body (snake_case); default from the status. */
-  reason: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]*$/, "reason must be snake_case")
-    .optional(),
-});
-
-const ruleObject = z
-  .strictObject({
-    /** CEL condition over body, headers, path, method, model; must be true to match. */
-    when: z.string().min(1),
-    /** Model to choose when the condition holds. */
-    model: z.string().min(1).optional(),
-    /** Answer the request with an error instead. */
-    reject: rejection.optional(),
-  })
-  .refine((r) => (r.model === undefined) !== (r.reject === undefined), "a rule needs exactly one of model or reject");
-
-/** celRulesParameters: ordered rules, first match wins. */
-export const celRulesParameters = z.strictObject({
-  /**
-   * Rules in order. A string rule is `CONDITION => MODEL_EXPRESSION`, e.g.
-   * `size(body.messages) > 50 || body.max_tokens > 8192 => "long-context-model"`.
-   */
-  rules: z.array(z.union([z.string().min(1), ruleObject])).min(1, "at least one rule is required"),
-  /** Write the chosen model into the body's `model` (otherwise only the header changes). */
-  rewriteBody: z.boolean().default(true),
-});
-
-export type CelRulesParameters = z.infer<typeof celRulesParameters>;
+export {
+  CEL_RULES,
+  CEL_RULES_GATE,
+  type CelRulesParameters,
+  celRulesParameters,
+} from "./registration.js";
 
 type Action =
   | { readonly kind: "model"; readonly model: string }
@@ -183,12 +140,7 @@ export function compileRules(rules: CelRulesParameters["rules"]): Result<Compile
 
 /** celRulesType registers cel-rules (alpha: enable with feature gate CelRules). */
 export const celRulesType: PluginTypeSpec<CelRulesParameters, BbrPluginHandle> = {
-  type: CEL_RULES,
-  description: "Ordered CEL rules over body, headers, path, method and model that choose a model or reject.",
-  stability: "alpha",
-  featureGate: CEL_RULES_GATE,
-  extensionPoints: ["ModelSelector"],
-  parameters: celRulesParameters,
+  ...celRulesRegistration,
   create: (name, params) => {
     const rules = compileRules(params.rules);
     return rules.ok ? ok(new CelRules(name, rules.value, params.rewriteBody)) : rules;

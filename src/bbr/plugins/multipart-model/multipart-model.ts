@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { ok } from "../../../common/result.js";
 import { RequestError } from "../../../common/request-error.js";
 import type { TypedName } from "../../../plugin/plugin.js";
@@ -6,36 +5,17 @@ import type { PluginTypeSpec } from "../../../plugin/registry.js";
 import { bodyEncodingOf } from "../../pipeline/content-encoding.js";
 import type { MetadataExtractor } from "../../api/extension-points.js";
 import type { RequestView } from "../../api/inference-message.js";
-import { MODEL_HEADER, REQUESTED_MODEL } from "../../api/model-selection.js";
+import { REQUESTED_MODEL } from "../../api/model-selection.js";
 import type { BbrPluginHandle } from "../../api/plugin-handle.js";
 import { readMultipartField } from "./multipart-field.js";
+import { MULTIPART_MODEL, type MultipartModelParameters, multipartModelRegistration } from "./registration.js";
 
-/** MULTIPART_MODEL is the plugin type name. */
-export const MULTIPART_MODEL = "multipart-model";
-
-/** MULTIPART_MODEL_GATE is the feature gate that enables this alpha type. */
-export const MULTIPART_MODEL_GATE = "MultipartModel";
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/** multipartModelParameters: which form field, which header, and parsing bounds. */
-export const multipartModelParameters = z
-  .strictObject({
-    /** Form field holding the model. */
-    fieldName: z.string().min(1).default("model"),
-    /** Header to set ("" for CycleState only). */
-    headerName: z
-      .string()
-      .refine((h) => h === "" || HEADER_NAME.test(h), "headerName must be a valid HTTP header name or empty")
-      .default(MODEL_HEADER),
-    /** Longest accepted model value in bytes. */
-    maxFieldBytes: z.number().int().positive().max(65536).default(1024),
-    /** Most parts a form may have. */
-    maxParts: z.number().int().positive().max(10000).default(100),
-  })
-  .default({ fieldName: "model", headerName: MODEL_HEADER, maxFieldBytes: 1024, maxParts: 100 });
-
-export type MultipartModelParameters = z.infer<typeof multipartModelParameters>;
+export {
+  MULTIPART_MODEL,
+  MULTIPART_MODEL_GATE,
+  type MultipartModelParameters,
+  multipartModelParameters,
+} from "./registration.js";
 
 /**
  * MultipartModel reads the model of multipart/form-data requests (OpenAI audio transcriptions
@@ -79,12 +59,6 @@ export class MultipartModel implements MetadataExtractor {
 
 /** multipartModelType registers multipart-model (alpha: enable with feature gate MultipartModel). */
 export const multipartModelType: PluginTypeSpec<MultipartModelParameters, BbrPluginHandle> = {
-  type: MULTIPART_MODEL,
-  description:
-    "Reads the model field of multipart/form-data bodies (audio transcriptions) without buffering files as text.",
-  stability: "alpha",
-  featureGate: MULTIPART_MODEL_GATE,
-  extensionPoints: ["MetadataExtractor"],
-  parameters: multipartModelParameters,
+  ...multipartModelRegistration,
   create: (name, params) => ok(new MultipartModel(name, params)),
 };
