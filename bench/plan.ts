@@ -1,6 +1,6 @@
 import type { ContentKind } from "./corpus.js";
 import type { MicroOptions } from "./micro/extraction.js";
-import { SERVER_KINDS, type ServerKind } from "./servers/kinds.js";
+import { DEFAULT_SERVER_KINDS, SERVER_KINDS, type ServerKind } from "./servers/kinds.js";
 
 /** Mode is how much to run: the full matrix, the targets' scenarios, or one tiny iteration. */
 export type Mode = "full" | "quick" | "smoke";
@@ -38,6 +38,13 @@ function parseSize(text: string): number {
   return Number(m[1]) * (unit.startsWith("m") ? MiB : unit.startsWith("k") ? KiB : 1);
 }
 
+function serverKind(text: string): ServerKind {
+  if (!(SERVER_KINDS as readonly string[]).includes(text)) {
+    throw new Error(`unknown server ${text} (one of ${SERVER_KINDS.join(", ")})`);
+  }
+  return text as ServerKind;
+}
+
 /** planFrom reads the command line (see run.ts for the options). */
 export function planFrom(argv: readonly string[]): Plan {
   const flags = new Map<string, string>();
@@ -73,7 +80,7 @@ export function planFrom(argv: readonly string[]): Plan {
     sizes: list("sizes", parseSize, defaults.sizes),
     concurrency: list("concurrency", Number, defaults.concurrency),
     positions: list("positions", (s) => s as Position, defaults.positions),
-    servers: list("servers", (s) => s as ServerKind, SERVER_KINDS),
+    servers: list("servers", serverKind, DEFAULT_SERVER_KINDS),
     content: (flags.get("content") ?? "chat") as ContentKind,
     // Quick runs the target scenarios twice (rotating the order); the full matrix once.
     rounds: Number(flags.get("rounds") ?? (mode === "quick" ? 2 : 1)),

@@ -9,21 +9,22 @@ import { type MicroResult, runMicro } from "./micro/extraction.js";
 import { type Plan, type Position, planFrom } from "./plan.js";
 import { type LoadResult, medians, printReport, ratios, sizeLabel, targets } from "./report.js";
 import { summariseProfile } from "./profile.js";
-import { isBbr, type ServerKind } from "./servers/kinds.js";
-import type { WindowArgs } from "./servers/server-main.js";
+import { isBbr, isEpp, type ServerKind } from "./servers/kinds.js";
+import type { ServerReady, WindowArgs } from "./servers/server-main.js";
 import type { WindowStats } from "./servers/window.js";
 
 /**
  * `npm run bench` — BBR against a no-op ext_proc floor on each transport (grpc-js and
- * connect-node), side by side, plus extraction micro-benchmarks. See bench/README.md for how to
- * read the output.
+ * connect-node), side by side, plus extraction micro-benchmarks; `--servers=epp,noop-grpc` puts
+ * the EPP (default plugins, 16 static endpoints) against the grpc-js floor. See bench/README.md
+ * for how to read the output.
  *
  *   npm run bench                 full matrix, one round (~13 min)
  *   npm run bench -- --quick      the targets' scenarios only (< 2 min)
  *   npm run bench:smoke           one tiny iteration of everything (CI: catches rot, not regressions)
  *
  * Options: --rounds=N  --sizes=1k,100k,1m,10m  --concurrency=1,16  --positions=first,last
- *          --servers=bbr,noop-grpc,bbr-connect,noop-connect  --content=chat|code|image  --no-micro
+ *          --servers=bbr,noop-grpc,bbr-connect,noop-connect[,epp]  --content=chat|code|image  --no-micro
  *          --no-load  --cpu-prof (a CPU profile of every measurement window, in
  *          bench/results/profiles/<run>/, summarised in µs per exchange in the JSON)
  *          --node-options="--flag ..." (Node/V8 flags for every server process, e.g. heap sizing)
@@ -38,16 +39,25 @@ interface Running {
   readonly kind: ServerKind;
   readonly child: Child;
   readonly port: number;
+  /** destinations (EPP only) are the endpoints a destination header may name. */
+  readonly destinations: readonly string[] | undefined;
 }
 
 async function startServers(plan: Plan): Promise<Running[]> {
   return Promise.all(
     plan.servers.map(async (kind) => {
       const child = Child.spawn(kind, serverScript, [kind], [...plan.nodeOptions]);
-      const { port } = await child.ready<{ port: number }>();
-      return { kind, child, port };
+      const { port, destinations } = await child.ready<ServerReady>();
+      return { kind, child, port, destinations };
     }),
   );
+}
+
+/** destinationsOf is the EPP's destination check for a load spec (nothing for the other servers). */
+function destinationsOf(server: Running): Pick<LoadSpec, "expectDestinations"> {
+  if (!isEpp(server.kind)) return {};
+  if (!server.destinations) throw new Error("the epp server announced no endpoints");
+  return { expectDestinations: server.destinations };
 }
 
 /** measure runs one scenario against one server: warm up, then a measurement window on both sides. */
@@ -64,6 +74,7 @@ async function measure(
     body: { size: scenario.size, modelPosition: scenario.modelPosition, content: plan.content },
     concurrency: scenario.concurrency,
     expectModel: isBbr(server.kind),
+    ...destinationsOf(server),
   };
   const { bodyBytes, chunks } = await load.call<{ bodyBytes: number; chunks: number }>("prepare", spec);
   const { warmupMs, measureMs } = plan.window(scenario.size);
@@ -124,6 +135,7 @@ async function prime(plan: Plan, load: Child, server: Running, size: number): Pr
     body: { size, modelPosition: "last", content: plan.content },
     concurrency: 16,
     expectModel: isBbr(server.kind),
+    ...destinationsOf(server),
   };
   await load.call("prepare", spec);
   await load.call("start");

@@ -114,14 +114,16 @@ const EXCHANGE_TIMEOUT_MS = 120_000;
 
 /**
  * runExchange plays one exchange on a new stream. `expectModel` (BBR only) checks that the
- * request-headers answer set X-Gateway-Model-Name to the body's model; every run checks that
- * the whole request body came back.
+ * request-headers answer set X-Gateway-Model-Name to the body's model; `destinations` (EPP
+ * only) that it set x-gateway-destination-endpoint to one of them; every run checks that the
+ * whole request body came back.
  */
 export function runExchange(
   client: grpc.Client,
   prepared: PreparedExchange,
   expectModel: boolean,
   abort: AbortSignal,
+  destinations?: ReadonlySet<string>,
 ): Promise<ExchangeOutcome> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -145,6 +147,7 @@ export function runExchange(
         case "requestHeaders":
           sawRequestHeaders = true;
           if (expectModel) wrong ??= checkModelHeader(r);
+          if (destinations) wrong ??= checkDestinationHeader(r, destinations);
           break;
         case "requestBody": {
           const m = r.response.value.response?.bodyMutation?.mutation;
@@ -185,12 +188,21 @@ export function runExchange(
   });
 }
 
-function checkModelHeader(r: ProcessingResponse): string | undefined {
+function setHeaderValue(r: ProcessingResponse, name: string): string | undefined {
   if (r.response.case !== "requestHeaders") return undefined;
   const sets = r.response.value.response?.headerMutation?.setHeaders ?? [];
-  const header = sets.find((h) => h.header?.key.toLowerCase() === "x-gateway-model-name")?.header;
-  const value = header ? header.value || decoder.decode(header.rawValue) : undefined;
+  const header = sets.find((h) => h.header?.key.toLowerCase() === name)?.header;
+  return header ? header.value || decoder.decode(header.rawValue) : undefined;
+}
+
+function checkModelHeader(r: ProcessingResponse): string | undefined {
+  const value = setHeaderValue(r, "x-gateway-model-name");
   return value === BENCH_MODEL ? undefined : `model header ${String(value)}`;
+}
+
+function checkDestinationHeader(r: ProcessingResponse, destinations: ReadonlySet<string>): string | undefined {
+  const value = setHeaderValue(r, "x-gateway-destination-endpoint");
+  return value !== undefined && destinations.has(value) ? undefined : `destination header ${String(value)}`;
 }
 
 /** writeAll writes messages in order, waiting for drain when the stream pushes back (as Envoy's buffer limits do). */

@@ -16,6 +16,8 @@ export interface LoadSpec {
   readonly concurrency: number;
   /** expectModel: check the X-Gateway-Model-Name answer (BBR only). */
   readonly expectModel: boolean;
+  /** expectDestinations: check that x-gateway-destination-endpoint names one of these (EPP only). */
+  readonly expectDestinations?: readonly string[];
 }
 
 /** LoadStats is what the generator saw between mark and collect. */
@@ -68,8 +70,9 @@ class LoadGenerator {
     const client = this.client!;
     const prepared = this.prepared!;
     const expectModel = this.spec!.expectModel;
+    const destinations = this.spec!.expectDestinations && new Set(this.spec!.expectDestinations);
     while (this.running) {
-      const outcome = await runExchange(client, prepared, expectModel, this.abort.signal);
+      const outcome = await runExchange(client, prepared, expectModel, this.abort.signal, destinations);
       if (!this.running) break;
       if (!outcome.ok) {
         this.errors++;

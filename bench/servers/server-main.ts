@@ -13,17 +13,30 @@ export interface WindowArgs {
 /**
  * A server under test, in its own process so its CPU and memory are its own. argv[2] is the
  * kind: "bbr" (BbrServer.start with the embedded default chain, as `bbr` with no flags runs),
- * "bbr-connect" (the same on `--transport connect`), "noop-grpc" or "noop-connect". Commands:
- * window-start, window-stop (optionally profiling the window), exit.
+ * "bbr-connect" (the same on `--transport connect`), "noop-grpc", "noop-connect" or "epp" (the EPP
+ * with its default config over 16 static endpoints, see epp.ts). Commands: window-start,
+ * window-stop (optionally profiling the window), exit.
  */
+
+/** ServerReady is what a server process announces: its ext_proc port and, for the EPP, its endpoints. */
+export interface ServerReady {
+  readonly port: number;
+  readonly pid: number;
+  readonly idleRssBytes: number;
+  /** destinations are the EPP's endpoint keys (absent for the other kinds). */
+  readonly destinations?: readonly string[];
+}
 
 // BBR's default body limit (32 MiB) plus framing, for all of them, so message limits never differ.
 const MAX_MESSAGE_BYTES = 33 * 1024 * 1024;
 
-async function start(kind: ServerKind): Promise<{ port: number; close: () => Promise<void> }> {
+async function start(
+  kind: ServerKind,
+): Promise<{ port: number; destinations?: readonly string[]; close: () => Promise<void> }> {
   if (kind === "noop-grpc") return startNoopGrpc(MAX_MESSAGE_BYTES);
   if (kind === "noop-connect") return startNoopConnect(MAX_MESSAGE_BYTES);
-  // Imported only here, so the no-ops' memory is not BBR's module graph.
+  // Each product is imported only here, so the no-ops' memory is not a product's module graph.
+  if (kind === "epp") return (await import("./epp.js")).startEppBench();
   const { BbrServer } = await import("../../src/bbr/server/bbr-server.js");
   const { defaultOptions } = await import("../../src/bbr/server/options.js");
   const options = defaultOptions({
@@ -46,8 +59,14 @@ const kind = process.argv[2] as ServerKind;
 const server = await start(kind);
 const window = new MeasurementWindow();
 const profiler = new WindowProfiler();
+const ready: ServerReady = {
+  port: server.port,
+  pid: process.pid,
+  idleRssBytes: process.memoryUsage.rss(),
+  ...(server.destinations ? { destinations: server.destinations } : {}),
+};
 serveCommands(
-  { port: server.port, pid: process.pid, idleRssBytes: process.memoryUsage.rss() },
+  ready,
   {
     // args.profile: also record a CPU profile of the window, written to this path at the stop.
     "window-start": async (args) => {

@@ -1,5 +1,6 @@
 import { collectProcessMetrics, counter, declareMetrics, gauge, histogram, metricSet } from "../runtime/metrics.js";
 import type { Endpoint } from "./api/endpoint.js";
+import { FastPluginDurationHistogram } from "./plugin-duration-histogram.js";
 
 /** SCHEDULING_PLUGIN_DURATION_BUCKETS cover 10 µs to 100 ms: a scheduling plugin should take microseconds. */
 export const SCHEDULING_PLUGIN_DURATION_BUCKETS = [
@@ -63,12 +64,6 @@ const EPP_METRICS = {
     "Time to choose endpoints for a request (producers, filters, scorers, picker).",
     SCHEDULING_PLUGIN_DURATION_BUCKETS,
   ),
-  pluginDuration: histogram(
-    "inference_extension_plugin_duration_seconds",
-    "Time spent in each plugin call.",
-    SCHEDULING_PLUGIN_DURATION_BUCKETS,
-    ["extension_point", "plugin_type", "plugin_name"],
-  ),
   activeStreams: gauge("epp_active_streams", "ext_proc streams currently open."),
   scrapes: counter("epp_metrics_scrapes_total", "Model-server metrics scrapes by result.", ["result"]),
   discoveryUpdates: counter(
@@ -113,11 +108,23 @@ const EPP_METRICS = {
 
 /** EppMetrics owns a Prometheus registry (one per server) with EPP_METRICS and the pool gauges. */
 export class EppMetrics extends metricSet(EPP_METRICS) {
+  /**
+   * pluginDuration times each plugin call, by (extension_point, plugin_type, plugin_name). Not a
+   * prom-client Histogram: about a dozen plugin calls per request made its observe the EPP's
+   * largest metrics cost; this one exports the same text for a fraction of it.
+   */
+  readonly pluginDuration: FastPluginDurationHistogram;
   private readonly seenModels = new Set<string>();
   private endpoints: EndpointsView | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     super();
+    this.pluginDuration = new FastPluginDurationHistogram(
+      "inference_extension_plugin_duration_seconds",
+      "Time spent in each plugin call.",
+      SCHEDULING_PLUGIN_DURATION_BUCKETS,
+      this.registry,
+    );
     // The pool gauges are read from the endpoint store at scrape time.
     declareMetrics(this.registry, {
       readyPods: gauge("inference_pool_ready_pods", "Endpoints discovery currently lists.", [], (pods) =>

@@ -41,6 +41,33 @@ describe("openai-parser", () => {
     expect(got.ok && got.value.body).toEqual({ model: "m1", prompt: "hi", cache_salt: "tenant-a" });
   });
 
+  it.each([
+    { name: "a leading byte-order mark", bytes: [0xef, 0xbb, 0xbf], model: "m1" },
+    { name: "a two-byte character in the model", bytes: [], model: "mod\u00e8le" },
+    { name: "a four-byte character in the model", bytes: [], model: "m\u{1f600}" },
+  ])("decodes UTF-8 as TextDecoder does: $name", ({ bytes, model }) => {
+    const body = new Uint8Array([...bytes, ...encoder.encode(JSON.stringify({ model }))]);
+    const got = parse(body);
+    expect(got.ok && got.value.model).toBe(model);
+  });
+
+  it.each([
+    { name: "a lone surrogate", bytes: [0x7b, 0xed, 0xa0, 0x80, 0x7d] },
+    { name: "a truncated sequence", bytes: [0x7b, 0x22, 0xe2, 0x82, 0x22, 0x7d] },
+    { name: "an overlong encoding", bytes: [0x7b, 0xc0, 0xaf, 0x7d] },
+  ])("refuses invalid UTF-8 ($name) with 400 invalid_json", ({ bytes }) => {
+    const got = parse(new Uint8Array(bytes));
+    expect(!got.ok && got.error.reason).toBe("invalid_json");
+  });
+
+  it.each([
+    { name: "accented text and an emoji", prompt: "d\u00e9j\u00e0 \u{1f600}" },
+    { name: "a lone surrogate", prompt: "a\ud800b" },
+  ])("encodes prompt bytes as TextEncoder does: $name", ({ prompt }) => {
+    const got = parse(JSON.stringify({ model: "m", prompt }), "/v1/completions");
+    expect(got.ok && Array.from(got.value.promptBytes(1000))).toEqual(Array.from(encoder.encode(prompt)));
+  });
+
   it.each([{ salt: '""' }, { salt: "7" }])("ignores a cache_salt of $salt", ({ salt }) => {
     const got = parse(`{"model":"m1","cache_salt":${salt}}`);
     expect(got.ok && got.value.cacheSalt).toBeUndefined();
